@@ -1,0 +1,131 @@
+package io.sparkddpm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import io.sparkddpm.io.DType;
+import io.sparkddpm.io.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * Moves weights between a {@link UNet2DModel} and diffusers' state dict (name to float32 tensor):
+ * a key-by-key copy with shape checks, plus torch's default initialisation from a seed.
+ */
+public final class UNetWeights {
+  private UNetWeights() {}
+
+  /** Old attention-block names that {@code from_pretrained} still accepts, and their new names. */
+  private static final Map<String, String> LEGACY =
+      Map.of(
+          ".query.", ".to_q.",
+          ".key.", ".to_k.",
+          ".value.", ".to_v.",
+          ".proj_attn.", ".to_out.0.");
+
+  /** The key under current names: legacy attention keys are renamed as diffusers does. */
+  static String currentName(String key) {
+    for (Map.Entry<String, String> e : LEGACY.entrySet()) {
+      int at = key.lastIndexOf(e.getKey());
+      if (at >= 0 && key.contains(".attentions.")) {
+        return key.substring(0, at) + e.getValue() + key.substring(at + e.getKey().length());
+      }
+    }
+    return key;
+  }
+
+  /**
+   * Copies {@code stateDict} into the model. Every key must match a parameter of the same shape,
+   * and every parameter must be present; the message lists what is missing or extra.
+   */
+  public static void load(UNet2DModel model, Map<String, Tensor> stateDict, String source) {
+    Map<String, Parameter> params = model.namedParameters();
+    Map<String, Tensor> renamed = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : stateDict.entrySet()) {
+      renamed.put(currentName(e.getKey()), e.getValue());
+    }
+    TreeSet<String> missing = new TreeSet<>(params.keySet());
+    missing.removeAll(renamed.keySet());
+    TreeSet<String> extra = new TreeSet<>(renamed.keySet());
+    extra.removeAll(params.keySet());
+    if (!missing.isEmpty() || !extra.isEmpty()) {
+      throw new IllegalArgumentException(
+          source
+              + ": state dict does not match the UNet config; missing "
+              + abbreviate(missing)
+              + ", unexpected "
+              + abbreviate(extra));
+    }
+    for (Map.Entry<String, Parameter> e : params.entrySet()) {
+      Tensor t = renamed.get(e.getKey());
+      Shape expected = e.getValue().getShape();
+      if (t.dtype() != DType.F32 || !Arrays.equals(t.shape(), expected.getShape())) {
+        throw new IllegalArgumentException(
+            source
+                + ": \""
+                + e.getKey()
+                + "\" is "
+                + t.dtype()
+                + " "
+                + Arrays.toString(t.shape())
+                + ", expected F32 "
+                + expected);
+      }
+      e.getValue().getArray().set(t.toFloats());
+    }
+  }
+
+  private static String abbreviate(TreeSet<String> keys) {
+    List<String> list = new ArrayList<>(keys);
+    return list.size() <= 6 ? list.toString() : list.subList(0, 6) + " and " + (list.size() - 6) + " more";
+  }
+
+  /** The model's weights as diffusers' state dict, in diffusers' order. */
+  public static Map<String, Tensor> export(UNet2DModel model) {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+      NDArray a = e.getValue().getArray();
+      out.put(e.getKey(), Tensor.ofFloats(a.getShape().getShape(), a.toFloatArray()));
+    }
+    return out;
+  }
+
+  /**
+   * torch's default initialisation, drawn from {@code seed}: convolutions and linear layers
+   * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5), and the same bound for their
+   * biases); GroupNorm weight 1 and bias 0. The values depend only on the seed and the config.
+   */
+  public static Map<String, Tensor> torchDefaultInit(UNet2DModel model, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    Map<String, Parameter> params = model.namedParameters();
+    for (Map.Entry<String, Parameter> e : params.entrySet()) {
+      String key = e.getKey();
+      long[] shape = e.getValue().getShape().getShape();
+      float[] values = new float[Math.toIntExact(Tensor.numel(shape))];
+      String owner = key.substring(0, key.lastIndexOf('.'));
+      if (isNorm(owner)) {
+        Arrays.fill(values, key.endsWith(".weight") ? 1f : 0f);
+      } else {
+        long[] weightShape = params.get(owner + ".weight").getShape().getShape();
+        long fanIn = Tensor.numel(weightShape) / weightShape[0];
+        double bound = 1.0 / Math.sqrt(fanIn);
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+        }
+      }
+      out.put(key, Tensor.ofFloats(shape, values));
+    }
+    return out;
+  }
+
+  private static boolean isNorm(String owner) {
+    String last = owner.substring(owner.lastIndexOf('.') + 1);
+    return last.startsWith("norm") || last.equals("group_norm") || last.equals("conv_norm_out");
+  }
+}
