@@ -1,0 +1,2 @@
+/** MNIST input: IDX and Parquet readers, Pillow-exact resize, Spark source. */
+package io.sparkddpm.data;
