@@ -5,9 +5,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * One local Spark session ({@code local[2]}, no UI, 4 shuffle partitions) per test class: starting
- * Spark costs seconds, so tests of a class share it, and stopping it after the class keeps classes
- * independent.
+ * One local Spark session ({@code local[2,4]}: two cores, four attempts a task, no UI, 4 shuffle
+ * partitions) per test class: starting Spark costs seconds, so tests of a class share it, and
+ * stopping it after the class keeps classes independent.
  */
 public abstract class SparkSessionTestBase {
   /** The session of the running test class. */
@@ -18,7 +18,7 @@ public abstract class SparkSessionTestBase {
     spark =
         SparkSession.builder()
             .appName("test")
-            .master("local[2]")
+            .master("local[2,4]") // 4 attempts per task, so retries can be tested
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.driver.bindAddress", "127.0.0.1")

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,7 +163,19 @@ public final class SafeTensors {
                 + dataLen
                 + " data bytes");
       }
-      long expected = Math.multiplyExact(Tensor.numel(shape), (long) dtype.bytes());
+      long expected;
+      try {
+        expected = Math.multiplyExact(Tensor.numel(shape), (long) dtype.bytes());
+      } catch (IllegalArgumentException | ArithmeticException ex) {
+        throw new IllegalArgumentException(
+            where
+                + ": shape "
+                + java.util.Arrays.toString(shape)
+                + " is invalid: "
+                + (ex instanceof ArithmeticException
+                    ? "element count overflows"
+                    : ex.getMessage()));
+      }
       if (end - begin != expected) {
         throw new IllegalArgumentException(
             where
@@ -176,7 +189,11 @@ public final class SafeTensors {
                 + (end - begin));
       }
       return new Entry(name, dtype, shape, begin, end);
-    } catch (NullPointerException | IllegalStateException | UnsupportedOperationException ex) {
+    } catch (NullPointerException
+        | IllegalStateException
+        | UnsupportedOperationException
+        | ClassCastException
+        | NumberFormatException ex) {
       throw new IllegalArgumentException(
           where + ": entry must have dtype (string), shape (int array), data_offsets (2 ints)");
     }
@@ -184,7 +201,9 @@ public final class SafeTensors {
 
   private static void checkNoOverlap(List<Entry> entries, String source) {
     List<Entry> sorted = new ArrayList<>(entries);
-    sorted.sort((a, b) -> Long.compare(a.begin, b.begin));
+    // By (begin, end), so an empty tensor sharing its begin with a non-empty one sorts first and
+    // is not taken for an overlap.
+    sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
     for (int i = 1; i < sorted.size(); i++) {
       Entry prev = sorted.get(i - 1);
       Entry cur = sorted.get(i);

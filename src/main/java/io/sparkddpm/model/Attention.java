@@ -43,7 +43,8 @@ final class Attention extends TorchBlock {
     long b = s.get(0);
     long c = s.get(1);
     long n = s.get(2) * s.get(3);
-    NDArray tokens = call(groupNorm, ps, x, training).reshape(b, c, n).transpose(0, 2, 1); // (B, N, C)
+    NDArray tokens =
+        call(groupNorm, ps, x, training).reshape(b, c, n).transpose(0, 2, 1); // (B, N, C)
     NDArray q = splitHeads(call(toQ, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray k = splitHeads(call(toK, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray v = splitHeads(call(toV, ps, tokens, training), b, n); // (B, h, N, d)

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code torch.nn.ModuleList}: children named 0, 1, 2, ... so that their parameters get
- * diffusers' keys ({@code resnets.0.conv1.weight}). It has no forward of its own.
+ * {@code torch.nn.ModuleList}: children named 0, 1, 2, ... so that their parameters get diffusers'
+ * keys ({@code resnets.0.conv1.weight}). It has no forward of its own.
  */
 final class BlockList extends TorchBlock {
   private final List<Block> items = new ArrayList<>();

@@ -7,9 +7,9 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * diffusers' {@code DownBlock2D} (resnets only) and {@code AttnDownBlock2D} (each resnet followed by
- * attention), with an optional stride-2 downsampler. Input: (x, temb). Output: every intermediate
- * state the up path will use as a skip, in order; the last one is the block's output.
+ * diffusers' {@code DownBlock2D} (resnets only) and {@code AttnDownBlock2D} (each resnet followed
+ * by attention), with an optional stride-2 downsampler. Input: (x, temb). Output: every
+ * intermediate state the up path will use as a skip, in order; the last one is the block's output.
  */
 final class DownBlock2D extends TorchBlock {
   private final int outChannels;

@@ -12,7 +12,9 @@ final class Ops {
     return x.mul(Activation.sigmoid(x));
   }
 
-  /** Nearest-neighbour upsampling by 2, as {@code F.interpolate(scale_factor=2, mode="nearest")}. */
+  /**
+   * Nearest-neighbour upsampling by 2, as {@code F.interpolate(scale_factor=2, mode="nearest")}.
+   */
   static NDArray upsampleNearest2x(NDArray x) {
     long h = x.getShape().get(2);
     long w = x.getShape().get(3);

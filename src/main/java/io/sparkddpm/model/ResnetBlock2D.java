@@ -8,8 +8,8 @@ import ai.djl.util.PairList;
 
 /**
  * diffusers' {@code ResnetBlock2D} with the default time-embedding norm: two GroupNorm-SiLU-conv
- * stages, the projected time embedding added between them, and a residual connection (through a
- * 1x1 {@code conv_shortcut} when the channel count changes). Inputs: x (B, Cin, H, W) and the time
+ * stages, the projected time embedding added between them, and a residual connection (through a 1x1
+ * {@code conv_shortcut} when the channel count changes). Inputs: x (B, Cin, H, W) and the time
  * embedding (B, T).
  */
 final class ResnetBlock2D extends TorchBlock {

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 
 /**
- * Sinusoidal timestep embedding of Vaswani et al. 2017 as diffusers' {@code Timesteps}: frequency
- * i is {@code exp(-ln(10000) i / (half - freqShift))}, and the embedding is {@code [sin, cos]}, or
+ * Sinusoidal timestep embedding of Vaswani et al. 2017 as diffusers' {@code Timesteps}: frequency i
+ * is {@code exp(-ln(10000) i / (half - freqShift))}, and the embedding is {@code [sin, cos]}, or
  * {@code [cos, sin]} with {@code flipSinToCos}. Frequencies are rounded to float32 the way torch
  * computes them, so the embedding agrees with diffusers to float32 precision.
  */

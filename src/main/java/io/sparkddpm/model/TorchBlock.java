@@ -13,11 +13,11 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.util.Pair;
 
 /**
- * A DJL block whose parameter shapes are fixed at construction, as in PyTorch, instead of
- * inferred from the first input. Children register under diffusers' module names.
+ * A DJL block whose parameter shapes are fixed at construction, as in PyTorch, instead of inferred
+ * from the first input. Children register under diffusers' module names.
  *
- * <p>Initialisation only allocates (zeros): real values come from {@link UNetWeights}, which
- * either loads a checkpoint or draws torch's default initialisation from a seed.
+ * <p>Initialisation only allocates (zeros): real values come from {@link UNetWeights}, which either
+ * loads a checkpoint or draws torch's default initialisation from a seed.
  */
 abstract class TorchBlock extends AbstractBlock {
 
@@ -46,9 +46,9 @@ abstract class TorchBlock extends AbstractBlock {
   }
 
   /**
-   * The value of a parameter, reshaped for broadcasting and owned by {@code like}'s manager.
-   * An op whose first operand is a parameter lands in the model's manager and would live as long
-   * as the model; re-attaching it makes it die with the step.
+   * The value of a parameter, reshaped for broadcasting and owned by {@code like}'s manager. An op
+   * whose first operand is a parameter lands in the model's manager and would live as long as the
+   * model; re-attaching it makes it die with the step.
    */
   protected static NDArray view(
       ParameterStore ps, Parameter p, NDArray like, boolean training, long... shape) {

@@ -112,9 +112,9 @@ public final class UNet2DModel extends TorchBlock {
   }
 
   /**
-   * The one mapping from DJL's parameter tree to diffusers' keys: DJL names a child
-   * {@code NNname} (its 1-based registration number, zero-padded to two digits, then the name
-   * given to {@code addChildBlock}); dropping the number and joining with dots gives the key.
+   * The one mapping from DJL's parameter tree to diffusers' keys: DJL names a child {@code NNname}
+   * (its 1-based registration number, zero-padded to two digits, then the name given to {@code
+   * addChildBlock}); dropping the number and joining with dots gives the key.
    */
   private static void collect(Block block, String prefix, Map<String, Parameter> out) {
     for (Pair<String, Parameter> p : block.getDirectParameters()) {

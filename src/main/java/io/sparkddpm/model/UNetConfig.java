@@ -85,7 +85,8 @@ public record UNetConfig(
             + ", "
             + levels);
     for (String t : downBlockTypes) {
-      require(DOWN_TYPES.contains(t), "down_block_types: unsupported \"" + t + "\"; use " + DOWN_TYPES);
+      require(
+          DOWN_TYPES.contains(t), "down_block_types: unsupported \"" + t + "\"; use " + DOWN_TYPES);
     }
     for (String t : upBlockTypes) {
       require(UP_TYPES.contains(t), "up_block_types: unsupported \"" + t + "\"; use " + UP_TYPES);
@@ -93,7 +94,10 @@ public record UNetConfig(
     require(sampleSize > 0, "sample_size must be positive, got " + sampleSize);
     require(
         sampleSize % (1 << (levels - 1)) == 0,
-        "sample_size " + sampleSize + " must be divisible by 2^(levels-1) = " + (1 << (levels - 1)));
+        "sample_size "
+            + sampleSize
+            + " must be divisible by 2^(levels-1) = "
+            + (1 << (levels - 1)));
     require(inChannels > 0, "in_channels must be positive, got " + inChannels);
     require(outChannels > 0, "out_channels must be positive, got " + outChannels);
     require(layersPerBlock > 0, "layers_per_block must be positive, got " + layersPerBlock);
@@ -105,11 +109,17 @@ public record UNetConfig(
     for (int c : blockOutChannels) {
       require(
           c > 0 && c % normNumGroups == 0,
-          "block_out_channels entry " + c + " must be a positive multiple of norm_num_groups " + normNumGroups);
+          "block_out_channels entry "
+              + c
+              + " must be a positive multiple of norm_num_groups "
+              + normNumGroups);
       if (attentionHeadDim != null) {
         require(
             attentionHeadDim > 0 && c % attentionHeadDim == 0,
-            "attention_head_dim " + attentionHeadDim + " must divide block_out_channels entry " + c);
+            "attention_head_dim "
+                + attentionHeadDim
+                + " must divide block_out_channels entry "
+                + c);
       }
     }
     require(
@@ -168,7 +178,12 @@ public record UNetConfig(
         if (FIXED.containsKey(key)) {
           if (!sameValue(FIXED.get(key), o.get(key))) {
             throw new IllegalArgumentException(
-                "unsupported value " + o.get(key) + " for \"" + key + "\"; this port implements " + FIXED.get(key));
+                "unsupported value "
+                    + o.get(key)
+                    + " for \""
+                    + key
+                    + "\"; this port implements "
+                    + FIXED.get(key));
           }
         } else if (!KNOWN.contains(key)) {
           throw new IllegalArgumentException("unknown key \"" + key + "\"");
@@ -186,8 +201,14 @@ public record UNetConfig(
           o.has("block_out_channels")
               ? new GsonBuilder().create().fromJson(o.get("block_out_channels"), int[].class)
               : new int[] {224, 448, 672, 896},
-          stringsOr(o, "down_block_types", List.of("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D")),
-          stringsOr(o, "up_block_types", List.of("AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D")),
+          stringsOr(
+              o,
+              "down_block_types",
+              List.of("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D")),
+          stringsOr(
+              o,
+              "up_block_types",
+              List.of("AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D")),
           intOr(o, "norm_num_groups", 32),
           o.has("norm_eps") ? o.get("norm_eps").getAsDouble() : 1e-5,
           o.has("attention_head_dim") && !o.get("attention_head_dim").isJsonNull()
@@ -255,7 +276,9 @@ public record UNetConfig(
     o.add("up_block_types", gson.toJsonTree(upBlockTypes));
     o.addProperty("norm_num_groups", normNumGroups);
     o.addProperty("norm_eps", normEps);
-    o.add("attention_head_dim", attentionHeadDim == null ? JsonNull.INSTANCE : gson.toJsonTree(attentionHeadDim));
+    o.add(
+        "attention_head_dim",
+        attentionHeadDim == null ? JsonNull.INSTANCE : gson.toJsonTree(attentionHeadDim));
     o.addProperty("downsample_padding", downsamplePadding);
     o.addProperty("flip_sin_to_cos", flipSinToCos);
     o.addProperty("freq_shift", freqShift);

@@ -14,8 +14,8 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 
 /**
- * Moves weights between a {@link UNet2DModel} and diffusers' state dict (name to float32 tensor):
- * a key-by-key copy with shape checks, plus torch's default initialisation from a seed.
+ * Moves weights between a {@link UNet2DModel} and diffusers' state dict (name to float32 tensor): a
+ * key-by-key copy with shape checks, plus torch's default initialisation from a seed.
  */
 public final class UNetWeights {
   private UNetWeights() {}
@@ -82,7 +82,9 @@ public final class UNetWeights {
 
   private static String abbreviate(TreeSet<String> keys) {
     List<String> list = new ArrayList<>(keys);
-    return list.size() <= 6 ? list.toString() : list.subList(0, 6) + " and " + (list.size() - 6) + " more";
+    return list.size() <= 6
+        ? list.toString()
+        : list.subList(0, 6) + " and " + (list.size() - 6) + " more";
   }
 
   /** The model's weights as diffusers' state dict, in diffusers' order. */
@@ -96,9 +98,9 @@ public final class UNetWeights {
   }
 
   /**
-   * torch's default initialisation, drawn from {@code seed}: convolutions and linear layers
-   * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5), and the same bound for their
-   * biases); GroupNorm weight 1 and bias 0. The values depend only on the seed and the config.
+   * torch's default initialisation, drawn from {@code seed}: convolutions and linear layers uniform
+   * in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5), and the same bound for their biases);
+   * GroupNorm weight 1 and bias 0. The values depend only on the seed and the config.
    */
   public static Map<String, Tensor> torchDefaultInit(UNet2DModel model, long seed) {
     SplittableRandom random = new SplittableRandom(seed);

@@ -60,8 +60,15 @@ final class UpBlock2D extends TorchBlock {
     NDArray h = inputs.get(0); // (B, Cprev, H, W)
     NDArray temb = inputs.get(1); // (B, T)
     for (int i = 0; i < resnets.size(); i++) {
-      NDArray joined = NDArrays.concat(new NDList(h, inputs.get(2 + i)), 1); // (B, Cprev+Cskip, H, W)
-      h = resnets.getChildren().get(i).getValue().forward(ps, new NDList(joined, temb), training).head();
+      NDArray joined =
+          NDArrays.concat(new NDList(h, inputs.get(2 + i)), 1); // (B, Cprev+Cskip, H, W)
+      h =
+          resnets
+              .getChildren()
+              .get(i)
+              .getValue()
+              .forward(ps, new NDList(joined, temb), training)
+              .head();
       if (attentions != null) {
         h = call(attentions.getChildren().get(i).getValue(), ps, h, training);
       }

@@ -12,7 +12,7 @@ import java.util.Random;
 import java.util.zip.GZIPOutputStream;
 
 /** Test fixtures: small IDX files written by the tests themselves, from seeded random pixels. */
-final class IdxFiles {
+public final class IdxFiles {
   private IdxFiles() {}
 
   /** {@code n} images with seeded random pixels and labels {@code i % 10}. */
@@ -87,7 +87,7 @@ final class IdxFiles {
   }
 
   /** The project directory (Surefire sets basedir; the working directory otherwise). */
-  static Path projectDir() {
+  public static Path projectDir() {
     return Path.of(System.getProperty("basedir", "")).toAbsolutePath();
   }
 }

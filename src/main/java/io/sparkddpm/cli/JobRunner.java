@@ -1,0 +1,56 @@
+package io.sparkddpm.cli;
+
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * What every entry class does: parse options before touching Spark (so {@code --help} and usage
+ * errors are instant), start the session that spark-submit configured, run, stop, and map the
+ * outcome to an exit code: 0 done, 1 failed, 2 bad usage.
+ */
+public final class JobRunner {
+  private JobRunner() {}
+
+  /** A job: its options and what it does with a session and the parsed values. */
+  public interface Job<C> {
+    /** The declared options. */
+    Options options();
+
+    /** Validated configuration from parsed options; throws {@link UsageException} if invalid. */
+    C configure(Options.Parsed parsed);
+
+    /** Runs the job; returns a one-line summary for the log. */
+    String run(SparkSession spark, C config) throws Exception;
+  }
+
+  /** Runs {@code job} with {@code args} and returns the process exit code. */
+  public static <C> int run(String appName, Job<C> job, String[] args) {
+    Options options = job.options();
+    C config;
+    try {
+      Options.Parsed parsed = options.parse(args);
+      if (parsed.help()) {
+        System.out.print(options.usage());
+        return 0;
+      }
+      config = job.configure(parsed);
+    } catch (UsageException | IllegalArgumentException e) {
+      System.err.println(appName + ": " + e.getMessage());
+      System.err.print(options.usage());
+      return 2;
+    }
+    SparkSession spark = SparkSession.builder().appName(appName).getOrCreate();
+    try {
+      System.out.println(job.run(spark, config));
+      return 0;
+    } catch (UsageException e) {
+      System.err.println(appName + ": " + e.getMessage());
+      return 2;
+    } catch (Exception e) {
+      System.err.println(appName + " failed: " + e.getMessage());
+      e.printStackTrace();
+      return 1;
+    } finally {
+      spark.stop();
+    }
+  }
+}

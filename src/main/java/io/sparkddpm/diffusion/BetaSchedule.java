@@ -1,0 +1,118 @@
+package io.sparkddpm.diffusion;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * How the per-step noise variances β_0..β_{T-1} are laid out, by diffusers' {@code beta_schedule}
+ * name. Both schedules return float32 values equal to diffusers' {@code scheduler.betas}.
+ */
+public enum BetaSchedule {
+  /** Evenly spaced from {@code beta_start} to {@code beta_end} (Ho et al. 2020, section 4). */
+  LINEAR("linear"),
+  /**
+   * The cosine schedule of Nichol and Dhariwal 2021 (eq. 17), each β capped at 0.999; {@code
+   * beta_start} and {@code beta_end} are ignored, as in diffusers.
+   */
+  SQUAREDCOS_CAP_V2("squaredcos_cap_v2");
+
+  /** Largest β of the cosine schedule: keeps the last steps from being pure noise (β = 1). */
+  private static final double MAX_COSINE_BETA = 0.999;
+
+  private final String diffusersName;
+
+  BetaSchedule(String diffusersName) {
+    this.diffusersName = diffusersName;
+  }
+
+  /** The name diffusers uses in {@code scheduler_config.json}. */
+  public String diffusersName() {
+    return diffusersName;
+  }
+
+  /** The schedule called {@code name} in diffusers, or an error listing the supported ones. */
+  public static BetaSchedule parse(String name) {
+    for (BetaSchedule s : values()) {
+      if (s.diffusersName.equals(name)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(
+        "beta_schedule \""
+            + name
+            + "\" is not supported; use one of "
+            + Arrays.stream(values())
+                .map(s -> "\"" + s.diffusersName + "\"")
+                .collect(Collectors.joining(", ")));
+  }
+
+  /**
+   * The {@code T} betas in float32.
+   *
+   * @param numTrainTimesteps T, at least 2
+   * @param betaStart first β of the linear schedule
+   * @param betaEnd last β of the linear schedule
+   */
+  public float[] betas(int numTrainTimesteps, double betaStart, double betaEnd) {
+    if (numTrainTimesteps < 2) {
+      throw new IllegalArgumentException(
+          "num_train_timesteps must be at least 2, got " + numTrainTimesteps);
+    }
+    return switch (this) {
+      case LINEAR -> linspace((float) betaStart, (float) betaEnd, numTrainTimesteps);
+      case SQUAREDCOS_CAP_V2 -> cosine(numTrainTimesteps);
+    };
+  }
+
+  /**
+   * {@code torch.linspace(start, end, n, dtype=float32)} as its AVX2/AVX512 kernel computes it, bit
+   * for bit: a float32 step, then one fused multiply-add per element, counting up from {@code
+   * start} in the first half and down from {@code end} in the second, so both ends are exact.
+   */
+  static float[] linspace(float start, float end, int n) {
+    float step = (end - start) / (float) (n - 1);
+    int half = n / 2;
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] =
+          i < half ? Math.fma(step, (float) i, start) : Math.fma(-step, (float) (n - 1 - i), end);
+    }
+    return out;
+  }
+
+  /**
+   * diffusers' {@code betas_for_alpha_bar}: {@code β_i = min(1 − ᾱ((i+1)/T) / ᾱ(i/T), 0.999)} with
+   * {@code ᾱ(s) = cos((s + 0.008) / 1.008 · π/2)²}, in double (Python floats), then float32.
+   */
+  private static float[] cosine(int n) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      double t1 = (double) i / n;
+      double t2 = (double) (i + 1) / n;
+      out[i] = (float) Math.min(1 - cosineAlphaBar(t2) / cosineAlphaBar(t1), MAX_COSINE_BETA);
+    }
+    return out;
+  }
+
+  private static double cosineAlphaBar(double s) {
+    double c = Math.cos((s + 0.008) / 1.008 * Math.PI / 2);
+    return c * c;
+  }
+
+  /**
+   * ᾱ_t = Π_{s≤t} (1 − β_s) as diffusers gets it from {@code torch.cumprod(1 - betas)}: each factor
+   * {@code 1 − β} is rounded to float32, the running product is kept in double (torch's CPU cumprod
+   * accumulates in double) and each output is rounded to float32. A running float32 product would
+   * be up to 6e-7 relative off.
+   */
+  public static float[] alphasCumprod(float[] betas) {
+    float[] out = new float[betas.length];
+    double product = 1.0;
+    for (int i = 0; i < betas.length; i++) {
+      float alpha = 1f - betas[i];
+      product *= alpha;
+      out[i] = (float) product;
+    }
+    return out;
+  }
+}

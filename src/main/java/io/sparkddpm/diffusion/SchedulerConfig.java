@@ -1,0 +1,189 @@
+package io.sparkddpm.diffusion;
+
+import java.util.Set;
+
+/**
+ * A noise scheduler's settings, named and defaulted as diffusers' {@code DDPMScheduler} and {@code
+ * DDIMScheduler} arguments, validated on construction. Read from and written to diffusers' {@code
+ * scheduler/scheduler_config.json}, so checkpoints move between this project and diffusers.
+ *
+ * @param algorithm which scheduler ({@code _class_name} in the JSON)
+ * @param numTrainTimesteps T, the length of the training diffusion process
+ * @param betaStart first β of the linear schedule
+ * @param betaEnd last β of the linear schedule
+ * @param betaSchedule how the betas are laid out
+ * @param clipSample whether the predicted x_0 is clamped to ±{@code clipSampleRange}
+ * @param clipSampleRange the clamp bound
+ * @param predictionType what the model predicts; only {@code "epsilon"} (the noise)
+ * @param varianceType DDPM's reverse variance: {@code "fixed_small"} (β̃_t) or {@code
+ *     "fixed_large"} (β_t); not used by DDIM
+ * @param timestepSpacing how inference timesteps are spread; only {@code "leading"}
+ * @param stepsOffset added to every inference timestep
+ * @param setAlphaToOne DDIM: whether ᾱ before the first step is 1 (else ᾱ_0)
+ * @param eta DDIM's η (0 deterministic, 1 as DDPM's variance); not a diffusers config key (it is an
+ *     argument of {@code step}), so it is not written to the JSON
+ */
+public record SchedulerConfig(
+    Algorithm algorithm,
+    int numTrainTimesteps,
+    double betaStart,
+    double betaEnd,
+    BetaSchedule betaSchedule,
+    boolean clipSample,
+    double clipSampleRange,
+    String predictionType,
+    String varianceType,
+    String timestepSpacing,
+    int stepsOffset,
+    boolean setAlphaToOne,
+    double eta) {
+
+  /** The scheduler algorithms, by diffusers' class name. */
+  public enum Algorithm {
+    /** Ancestral sampling of Ho et al. 2020. */
+    DDPM("DDPMScheduler"),
+    /** Implicit sampling of Song et al. 2021. */
+    DDIM("DDIMScheduler");
+
+    private final String className;
+
+    Algorithm(String className) {
+      this.className = className;
+    }
+
+    /** diffusers' {@code _class_name}. */
+    public String className() {
+      return className;
+    }
+
+    static Algorithm ofClassName(String name) {
+      for (Algorithm a : values()) {
+        if (a.className.equals(name)) {
+          return a;
+        }
+      }
+      throw new IllegalArgumentException(
+          "_class_name \""
+              + name
+              + "\" is not supported; use \"DDPMScheduler\" or \"DDIMScheduler\"");
+    }
+  }
+
+  private static final Set<String> VARIANCE_TYPES = Set.of("fixed_small", "fixed_large");
+
+  /** Validates every setting; messages name diffusers' key and what to change. */
+  public SchedulerConfig {
+    require(algorithm != null, "_class_name must be given");
+    require(betaSchedule != null, "beta_schedule must be given");
+    require(
+        numTrainTimesteps >= 2, "num_train_timesteps must be at least 2, got " + numTrainTimesteps);
+    if (betaSchedule == BetaSchedule.LINEAR) {
+      require(
+          betaStart > 0 && betaStart <= betaEnd && betaEnd < 1,
+          "linear betas need 0 < beta_start <= beta_end < 1, got beta_start "
+              + betaStart
+              + ", beta_end "
+              + betaEnd);
+    }
+    require(
+        clipSampleRange > 0 && Double.isFinite(clipSampleRange),
+        "clip_sample_range must be positive, got " + clipSampleRange);
+    require(
+        "epsilon".equals(predictionType),
+        "prediction_type \""
+            + predictionType
+            + "\" is not supported; only \"epsilon\" (the model predicts the noise)");
+    require(
+        VARIANCE_TYPES.contains(varianceType),
+        "variance_type \""
+            + varianceType
+            + "\" is not supported; use \"fixed_small\" or \"fixed_large\"");
+    require(
+        "leading".equals(timestepSpacing),
+        "timestep_spacing \"" + timestepSpacing + "\" is not supported; only \"leading\"");
+    require(
+        stepsOffset >= 0 && stepsOffset < numTrainTimesteps,
+        "steps_offset must be in [0, num_train_timesteps), got " + stepsOffset);
+    require(eta >= 0 && eta <= 1, "eta must be in [0, 1], got " + eta);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException("scheduler config: " + message);
+    }
+  }
+
+  /** The tutorial's scheduler: diffusers' defaults, T = 1000, linear betas 1e-4..0.02. */
+  public static SchedulerConfig ddpm() {
+    return new SchedulerConfig(
+        Algorithm.DDPM,
+        1000,
+        1e-4,
+        0.02,
+        BetaSchedule.LINEAR,
+        true,
+        1.0,
+        "epsilon",
+        "fixed_small",
+        "leading",
+        0,
+        true,
+        0.0);
+  }
+
+  /** This configuration with another algorithm, e.g. to sample a DDPM-trained model with DDIM. */
+  public SchedulerConfig withAlgorithm(Algorithm a) {
+    return new SchedulerConfig(
+        a,
+        numTrainTimesteps,
+        betaStart,
+        betaEnd,
+        betaSchedule,
+        clipSample,
+        clipSampleRange,
+        predictionType,
+        varianceType,
+        timestepSpacing,
+        stepsOffset,
+        setAlphaToOne,
+        eta);
+  }
+
+  /** This configuration with DDIM's η. */
+  public SchedulerConfig withEta(double newEta) {
+    return new SchedulerConfig(
+        algorithm,
+        numTrainTimesteps,
+        betaStart,
+        betaEnd,
+        betaSchedule,
+        clipSample,
+        clipSampleRange,
+        predictionType,
+        varianceType,
+        timestepSpacing,
+        stepsOffset,
+        setAlphaToOne,
+        newEta);
+  }
+
+  /**
+   * Parses diffusers' {@code scheduler_config.json}. Keys missing take diffusers' defaults; keys
+   * diffusers has for features not implemented here are accepted only at their defaults; any other
+   * key is an error. {@code eta} is not a diffusers key and comes out as 0.
+   *
+   * @param source names the file in error messages
+   */
+  public static SchedulerConfig fromJson(String json, String source) {
+    return SchedulerConfigJson.read(json, source);
+  }
+
+  /**
+   * diffusers' {@code scheduler_config.json} for this algorithm: keys sorted as diffusers writes
+   * them, every argument of the class present (DDPM has {@code variance_type}, DDIM has {@code
+   * set_alpha_to_one}), floats written as Python does ({@code 0.0001}, not {@code 1.0E-4}).
+   */
+  public String toJson() {
+    return SchedulerConfigJson.write(this);
+  }
+}

@@ -1,0 +1,173 @@
+package io.sparkddpm.diffusion;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import io.sparkddpm.diffusion.SchedulerConfig.Algorithm;
+import java.math.BigDecimal;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/** {@link SchedulerConfig} to and from diffusers' {@code scheduler_config.json}. */
+final class SchedulerConfigJson {
+
+  /** diffusers version whose schedulers this package was checked against (reference/README.md). */
+  static final String DIFFUSERS_VERSION = "0.40.0.dev0";
+
+  /**
+   * Keys diffusers writes for features this port does not implement: accepted only at their
+   * default, where they change nothing, and written back so diffusers reads the same scheduler.
+   */
+  private static final Map<String, JsonElement> IGNORED_AT_DEFAULT =
+      Map.of(
+          "trained_betas", JsonNull.INSTANCE,
+          "thresholding", new JsonPrimitive(false),
+          "dynamic_thresholding_ratio", new JsonPrimitive(0.995),
+          "sample_max_value", new JsonPrimitive(1.0),
+          "rescale_betas_zero_snr", new JsonPrimitive(false));
+
+  /** See {@link SchedulerConfig#fromJson}. */
+  static SchedulerConfig read(String json, String source) {
+    try {
+      JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+      SchedulerConfig d = SchedulerConfig.ddpm();
+      for (String key : o.keySet()) {
+        JsonElement value = o.get(key);
+        JsonElement expected = IGNORED_AT_DEFAULT.get(key);
+        if (expected != null && !sameValue(expected, value)) {
+          throw new IllegalArgumentException(
+              key + " = " + value + " is not supported; only " + expected + " (the default)");
+        } else if (expected == null && !KEYS.contains(key)) {
+          throw new IllegalArgumentException("unknown key \"" + key + "\"");
+        }
+      }
+      return new SchedulerConfig(
+          Algorithm.ofClassName(string(o, "_class_name", Algorithm.DDPM.className())),
+          integer(o, "num_train_timesteps", d.numTrainTimesteps()),
+          number(o, "beta_start", d.betaStart()),
+          number(o, "beta_end", d.betaEnd()),
+          BetaSchedule.parse(string(o, "beta_schedule", d.betaSchedule().diffusersName())),
+          bool(o, "clip_sample", d.clipSample()),
+          number(o, "clip_sample_range", d.clipSampleRange()),
+          string(o, "prediction_type", d.predictionType()),
+          string(o, "variance_type", d.varianceType()),
+          string(o, "timestep_spacing", d.timestepSpacing()),
+          integer(o, "steps_offset", d.stepsOffset()),
+          bool(o, "set_alpha_to_one", d.setAlphaToOne()),
+          0.0);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Keys read into the record. Both classes' keys are accepted whatever the class, because
+   * diffusers' {@code from_config} lets a DDPM config build a DDIM scheduler and back.
+   */
+  private static final Set<String> KEYS =
+      Set.of(
+          "_class_name",
+          "_diffusers_version",
+          "num_train_timesteps",
+          "beta_start",
+          "beta_end",
+          "beta_schedule",
+          "clip_sample",
+          "clip_sample_range",
+          "prediction_type",
+          "variance_type",
+          "timestep_spacing",
+          "steps_offset",
+          "set_alpha_to_one");
+
+  private static boolean sameValue(JsonElement expected, JsonElement actual) {
+    if (expected.isJsonPrimitive()
+        && actual.isJsonPrimitive()
+        && expected.getAsJsonPrimitive().isNumber()
+        && actual.getAsJsonPrimitive().isNumber()) {
+      return expected.getAsDouble() == actual.getAsDouble();
+    }
+    return expected.equals(actual);
+  }
+
+  /** The value of {@code key} if present, checked to be of the {@code kind} diffusers writes. */
+  private static JsonPrimitive get(
+      JsonObject o, String key, Predicate<JsonPrimitive> isKind, String kind) {
+    JsonElement e = o.get(key);
+    if (e == null) {
+      return null;
+    }
+    require(e.isJsonPrimitive() && isKind.test(e.getAsJsonPrimitive()), key + " must be " + kind);
+    return e.getAsJsonPrimitive();
+  }
+
+  private static String string(JsonObject o, String key, String fallback) {
+    JsonPrimitive p = get(o, key, JsonPrimitive::isString, "a string");
+    return p == null ? fallback : p.getAsString();
+  }
+
+  private static double number(JsonObject o, String key, double fallback) {
+    JsonPrimitive p = get(o, key, JsonPrimitive::isNumber, "a number");
+    return p == null ? fallback : p.getAsDouble();
+  }
+
+  private static int integer(JsonObject o, String key, int fallback) {
+    double x = number(o, key, fallback);
+    require(x == Math.rint(x) && Math.abs(x) <= Integer.MAX_VALUE, key + " must be an integer");
+    return (int) x;
+  }
+
+  private static boolean bool(JsonObject o, String key, boolean fallback) {
+    JsonPrimitive p = get(o, key, JsonPrimitive::isBoolean, "true/false");
+    return p == null ? fallback : p.getAsBoolean();
+  }
+
+  /** See {@link SchedulerConfig#toJson}. */
+  static String write(SchedulerConfig c) {
+    Map<String, JsonElement> m = new TreeMap<>(IGNORED_AT_DEFAULT);
+    m.put("_class_name", new JsonPrimitive(c.algorithm().className()));
+    m.put("_diffusers_version", new JsonPrimitive(DIFFUSERS_VERSION));
+    m.put("num_train_timesteps", new JsonPrimitive(c.numTrainTimesteps()));
+    m.put("beta_start", pythonFloat(c.betaStart()));
+    m.put("beta_end", pythonFloat(c.betaEnd()));
+    m.put("beta_schedule", new JsonPrimitive(c.betaSchedule().diffusersName()));
+    m.put("clip_sample", new JsonPrimitive(c.clipSample()));
+    m.put("clip_sample_range", pythonFloat(c.clipSampleRange()));
+    m.put("prediction_type", new JsonPrimitive(c.predictionType()));
+    m.put("timestep_spacing", new JsonPrimitive(c.timestepSpacing()));
+    m.put("steps_offset", new JsonPrimitive(c.stepsOffset()));
+    if (c.algorithm() == Algorithm.DDPM) {
+      m.put("variance_type", new JsonPrimitive(c.varianceType()));
+    } else {
+      m.put("set_alpha_to_one", new JsonPrimitive(c.setAlphaToOne()));
+    }
+    JsonObject o = new JsonObject();
+    m.forEach(o::add);
+    return new GsonBuilder()
+            .setPrettyPrinting()
+            .serializeNulls()
+            .disableHtmlEscaping()
+            .create()
+            .toJson(o)
+        + "\n";
+  }
+
+  /** Shortest decimal that reads back as {@code x}, with a ".0" on integral values, as Python. */
+  private static JsonPrimitive pythonFloat(double x) {
+    BigDecimal d = new BigDecimal(Double.toString(x)).stripTrailingZeros();
+    return new JsonPrimitive(d.scale() <= 0 ? d.setScale(1) : d);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+
+  private SchedulerConfigJson() {}
+}

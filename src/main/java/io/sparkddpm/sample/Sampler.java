@@ -1,0 +1,88 @@
+package io.sparkddpm.sample;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import io.sparkddpm.diffusion.NoiseScheduler;
+import io.sparkddpm.diffusion.SeededNoise;
+import io.sparkddpm.model.UNet2DModel;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The reverse process of the tutorial (Ho et al. 2020, algorithm 2): start from N(0, I), and for
+ * each inference timestep predict the noise and take the scheduler's step. Image i's starting noise
+ * and every variance noise it receives come from seeds derived from (seed, i), so an image does not
+ * depend on which batch or task computes it.
+ */
+public final class Sampler {
+  private Sampler() {}
+
+  /** Final images and, optionally, snapshots of x_t taken along the way. */
+  public record Result(float[] images, List<float[]> snapshots, long[] snapshotTimesteps) {}
+
+  /**
+   * Samples one image per entry of {@code indices}, as one batch.
+   *
+   * @param model the noise-prediction network (weights loaded)
+   * @param manager where arrays are created (its device is used)
+   * @param scheduler a scheduler on which {@code setTimesteps} was called
+   * @param seed the run's seed
+   * @param indices global image numbers
+   * @param snapshots how many evenly spaced snapshots of x_t to keep (0 = none); the last one is
+   *     the final image
+   * @return (B, C, S, S) floats in the model's pixel range, row-major
+   */
+  public static Result sample(
+      UNet2DModel model,
+      NDManager manager,
+      NoiseScheduler scheduler,
+      long seed,
+      long[] indices,
+      int snapshots) {
+    int c = model.config().inChannels();
+    int s = model.config().sampleSize();
+    Shape shape = new Shape(indices.length, c, s, s);
+    long[] timesteps = scheduler.timesteps();
+    List<float[]> kept = new ArrayList<>();
+    long[] keptAt = new long[Math.max(snapshots, 0)];
+    try (NDManager loop = manager.newSubManager()) {
+      long[] seeds = new long[indices.length];
+      for (int i = 0; i < seeds.length; i++) {
+        seeds[i] = SeededNoise.derive(seed, indices[i], -1);
+      }
+      NDArray x = SeededNoise.standardNormal(loop, seeds, shape); // x_T: (B, C, S, S)
+      ParameterStore ps = new ParameterStore(loop, false);
+      for (int k = 0; k < timesteps.length; k++) {
+        long t = timesteps[k];
+        try (NDManager step = loop.newSubManager()) {
+          x.attach(step);
+          NDArray tArr = step.create(new float[] {t});
+          NDArray eps = model.forward(ps, new NDList(x, tArr), false).head(); // (B, C, S, S)
+          NDArray z = null;
+          if (scheduler.usesNoise(t)) {
+            for (int i = 0; i < seeds.length; i++) {
+              seeds[i] = SeededNoise.derive(seed, indices[i], t);
+            }
+            z = SeededNoise.standardNormal(step, seeds, shape);
+          }
+          NDArray next = scheduler.step(eps, t, x, z).prevSample();
+          next.attach(loop);
+          x = next;
+        }
+        if (snapshots > 0) {
+          int slot = kept.size();
+          // Keep evenly spaced points, the last one being the final step.
+          long due = Math.round((double) (slot + 1) * timesteps.length / snapshots) - 1;
+          if (k == due) {
+            kept.add(x.toFloatArray());
+            keptAt[slot] = t;
+          }
+        }
+      }
+      return new Result(x.toFloatArray(), kept, keptAt);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package io.sparkddpm.train;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetConfig;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+
+/**
+ * The model as it lives on an executor: built once per JVM, config and device, and given new
+ * weights from each step's broadcast. What DJL's Spark extension would do, done directly.
+ */
+public final class ExecutorModels {
+  /**
+   * Serialises gradient computation inside one JVM: DJL's PyTorch gradient collector is a
+   * process-wide flag, so two tasks of one executor must not collect at the same time. Configure
+   * one task slot per GPU so this lock never idles a device.
+   */
+  public static final Object STEP_LOCK = new Object();
+
+  private static final Map<String, Loaded> CACHE = new ConcurrentHashMap<>();
+
+  private ExecutorModels() {}
+
+  /** A built model, the manager owning its parameters, and which weights it holds. */
+  public static final class Loaded {
+    final NDManager manager;
+    final UNet2DModel model;
+    final Device device;
+    final ParamLayout layout;
+
+    /** Identifies the weights currently copied in (a broadcast id); tasks of one step share. */
+    private long weightsId = Long.MIN_VALUE;
+
+    private Loaded(UNetConfig config, Device device) {
+      this.device = device;
+      manager = NDManager.newBaseManager(device);
+      model = new UNet2DModel(config);
+      model.initialize(manager);
+      layout = new ParamLayout(model);
+    }
+
+    /** Copies {@code flat} into the model unless the weights {@code id} are already there. */
+    public void load(float[] flat, long id) {
+      if (id != weightsId) {
+        layout.copyInto(model, flat);
+        weightsId = id;
+      }
+    }
+
+    /** The model. */
+    public UNet2DModel model() {
+      return model;
+    }
+
+    /** The manager owning the parameters. */
+    public NDManager manager() {
+      return manager;
+    }
+
+    /** The device the model is on. */
+    public Device device() {
+      return device;
+    }
+  }
+
+  /** The cached model for {@code config} on this task's device, built on first use. */
+  public static Loaded get(UNetConfig config) {
+    configureThreads();
+    Device device = taskDevice();
+    return CACHE.computeIfAbsent(config.toJson() + "@" + device, k -> new Loaded(config, device));
+  }
+
+  /**
+   * libtorch's intra-op threads follow the task's CPU share ({@code spark.task.cpus}), so that the
+   * tasks of one executor do not oversubscribe its cores. Read once, when the engine starts.
+   */
+  static void configureThreads() {
+    TaskContext task = TaskContext.get();
+    if (task != null && System.getProperty("ai.djl.pytorch.num_threads") == null) {
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Math.max(1, task.cpus())));
+    }
+  }
+
+  /** The GPU Spark assigned to this task, or the CPU when it assigned none. */
+  static Device taskDevice() {
+    TaskContext task = TaskContext.get();
+    if (task != null) {
+      ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
+      if (gpu != null && gpu.addresses().length > 0) {
+        return Device.gpu(Integer.parseInt(gpu.addresses()[0]));
+      }
+    }
+    return Device.cpu();
+  }
+}

@@ -1,0 +1,117 @@
+package io.sparkddpm.train;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.sparkddpm.diffusion.SeededNoise;
+import io.sparkddpm.model.UNet2DModel;
+import java.io.Serializable;
+import java.util.SplittableRandom;
+
+/**
+ * The work of one task in one optimizer step (Ho et al. 2020, algorithm 1): for the images of the
+ * global batch that its shard holds, draw t and noise, form {@code x_t = sqrt(abar_t) x0 + sqrt(1 -
+ * abar_t) eps}, predict eps, and return the gradient of the summed per-image MSE. The driver
+ * divides the sum over all tasks by the global batch size: the mean loss of one process.
+ */
+public final class GradientStep {
+  private GradientStep() {}
+
+  /** A task's contribution: gradient and loss summed over its {@code count} images. */
+  public record Partial(float[] gradSum, double lossSum, int count) implements Serializable {}
+
+  /**
+   * Computes the partial result of {@code shard} for {@code plan} with the weights in the model.
+   */
+  public static Partial compute(
+      UNet2DModel model, NDManager parent, Device device, Shard shard, StepPlan plan) {
+    int[] rows = new int[plan.batch().length];
+    long[] ids = new long[plan.batch().length];
+    int n = 0;
+    for (long index : plan.batch()) {
+      int row = shard.rowOf(index);
+      if (row >= 0) {
+        rows[n] = row;
+        ids[n++] = index;
+      }
+    }
+    if (n == 0) {
+      return new Partial(null, 0, 0);
+    }
+    int pixels = Shard.PIXELS;
+    float[] noisy = new float[n * pixels];
+    float[] eps = new float[n * pixels];
+    float[] t = new float[n];
+    float[] abar = plan.alphasCumprod();
+    for (int i = 0; i < n; i++) {
+      long sampleSeed = SeededNoise.derive(plan.seed(), plan.step(), ids[i]);
+      int timestep =
+          new SplittableRandom(SeededNoise.derive(sampleSeed, 0, 0)).nextInt(abar.length);
+      t[i] = timestep;
+      SeededNoise.fill(sampleSeed, eps, i * pixels, pixels);
+      float a = (float) Math.sqrt(abar[timestep]);
+      float b = (float) Math.sqrt(1 - abar[timestep]);
+      for (int p = 0; p < pixels; p++) {
+        float x0 = plan.range().toModel(shard.pixel(rows[i], p));
+        noisy[i * pixels + p] = a * x0 + b * eps[i * pixels + p];
+      }
+    }
+    return backward(model, parent, device, noisy, eps, t, n);
+  }
+
+  /** Loss and gradients of {@code n} noisy images against their noise. */
+  static Partial backward(
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      float[] noisy,
+      float[] eps,
+      float[] t,
+      int n) {
+    var params = model.namedParameters().values();
+    for (Parameter p : params) {
+      // DJL's collector does not zero gradients and libtorch accumulates into them.
+      if (p.getArray().hasGradient()) {
+        JniUtils.zeroGrad((PtNDArray) p.getArray());
+      }
+    }
+    int side = model.config().sampleSize();
+    Shape shape = new Shape(n, model.config().inChannels(), side, side);
+    double lossSum;
+    try (NDManager step = parent.newSubManager(device)) {
+      NDArray x = step.create(noisy, shape); // (n, 1, 32, 32)
+      NDArray target = step.create(eps, shape); // (n, 1, 32, 32)
+      NDArray time = step.create(t); // (n,)
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray pred =
+            model.forward(new ParameterStore(step, false), new NDList(x, time), true).head();
+        // Sum over images of each image's mean squared error.
+        NDArray loss = pred.sub(target).square().sum().div(shape.size() / n);
+        lossSum = loss.getFloat();
+        gc.backward(loss);
+      }
+    }
+    int total = 0;
+    for (Parameter p : params) {
+      total += (int) p.getShape().size();
+    }
+    float[] grad = new float[total];
+    int offset = 0;
+    for (Parameter p : params) {
+      try (NDArray g = p.getArray().getGradient()) {
+        float[] v = g.toFloatArray();
+        System.arraycopy(v, 0, grad, offset, v.length);
+        offset += v.length;
+      }
+    }
+    return new Partial(grad, lossSum, n);
+  }
+}

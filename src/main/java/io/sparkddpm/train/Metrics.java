@@ -1,0 +1,81 @@
+package io.sparkddpm.train;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.sparkddpm.io.HadoopFiles;
+import io.sparkddpm.io.LossCurve;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The run's per-step record, {@code metrics.jsonl} (one JSON object a line: step, epoch, loss, lr,
+ * images_per_s, seconds), and its loss-curve PNG. Rewritten whole at each flush, since not every
+ * Hadoop file system can append; on resume, lines after the checkpoint's step are dropped.
+ */
+final class Metrics {
+  private final Configuration conf;
+  private final Path file;
+  private final Path curve;
+  private final List<String> lines = new ArrayList<>();
+  private final List<Long> steps = new ArrayList<>();
+  private final List<Double> losses = new ArrayList<>();
+
+  Metrics(Configuration conf, Path output, long resumeStep) throws IOException {
+    this.conf = conf;
+    this.file = new Path(output, "metrics.jsonl");
+    this.curve = new Path(output, "loss.png");
+    if (resumeStep > 0 && file.getFileSystem(conf).exists(file)) {
+      for (String line : HadoopFiles.readText(conf, file).split("\n")) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+        long step = o.get("step").getAsLong();
+        if (step <= resumeStep) {
+          add(line, step, o.get("loss").getAsDouble());
+        }
+      }
+    }
+  }
+
+  private void add(String line, long step, double loss) {
+    lines.add(line);
+    steps.add(step);
+    losses.add(loss);
+  }
+
+  /** Records one completed step ({@code step} counts from 1). */
+  void record(
+      long step, int epoch, double loss, double lr, double imagesPerSecond, double seconds) {
+    JsonObject o = new JsonObject();
+    o.addProperty("step", step);
+    o.addProperty("epoch", epoch);
+    o.addProperty("loss", loss);
+    o.addProperty("lr", lr);
+    o.addProperty("images_per_s", Math.round(imagesPerSecond * 10) / 10.0);
+    o.addProperty("seconds", Math.round(seconds * 1000) / 1000.0);
+    add(o.toString(), step, loss);
+  }
+
+  /** Writes metrics.jsonl and loss.png. */
+  void flush() throws IOException {
+    HadoopFiles.writeText(conf, file, String.join("\n", lines) + "\n");
+    long[] s = new long[steps.size()];
+    double[] l = new double[losses.size()];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = steps.get(i);
+      l[i] = losses.get(i);
+    }
+    if (s.length > 0) {
+      HadoopFiles.write(conf, curve, LossCurve.render(s, l));
+    }
+  }
+
+  /** Losses recorded so far, in step order. */
+  List<Double> losses() {
+    return losses;
+  }
+}

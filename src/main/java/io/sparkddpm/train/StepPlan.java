@@ -1,0 +1,28 @@
+package io.sparkddpm.train;
+
+import io.sparkddpm.data.PixelRange;
+import java.io.Serializable;
+
+/**
+ * What every task of one optimizer step needs besides the weights: which images form the global
+ * batch, and the seed everything random is derived from. Each image's timestep and noise come from
+ * (seed, step, image index), so the gradient does not depend on how images are sharded and a
+ * retried task recomputes exactly the same numbers.
+ *
+ * @param step global optimizer step, from 0
+ * @param epoch epoch of this step, from 0
+ * @param batch global indices of the images of this step
+ * @param seed the run's seed
+ * @param alphasCumprod the DDPM schedule's cumulative alphas (T values)
+ * @param range pixel range the model is trained in
+ * @param failFirstAttempt test hook: the first attempt of partition 0's task throws
+ */
+public record StepPlan(
+    long step,
+    int epoch,
+    long[] batch,
+    long seed,
+    float[] alphasCumprod,
+    PixelRange range,
+    boolean failFirstAttempt)
+    implements Serializable {}

@@ -1,0 +1,156 @@
+package io.sparkddpm.train;
+
+import io.sparkddpm.cli.Options;
+import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.data.PixelRange;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Everything a training run is configured by, validated on construction. Defaults are the
+ * tutorial's recipe: batch 128, Adam lr 1e-3, 5 epochs, 1000 timesteps, linear betas 1e-4..0.02;
+ * pixels are scaled to [-1, 1] (the tutorial's [0, 1] as an option).
+ *
+ * @param data MNIST path (IDX folder or Hugging Face Parquet) on any Hadoop file system
+ * @param output run folder for checkpoints, metrics and sample grids
+ * @param epochs passes over the data
+ * @param maxSteps stop after this many optimizer steps (0 = no limit)
+ * @param batchSize global batch per optimizer step, over all tasks
+ * @param lr Adam learning rate
+ * @param seed run seed every random draw derives from
+ * @param emaDecay EMA decay of the weights (0 = no EMA)
+ * @param gradClip max global L2 norm of the gradient (0 = no clipping)
+ * @param checkpointEvery steps between checkpoints (0 = only at the end)
+ * @param keepCheckpoints how many step checkpoints to keep
+ * @param resume continue from the newest checkpoint in {@code output}
+ * @param sampleEveryEpoch images in the grid sampled after each epoch (0 = none)
+ * @param sampleSteps DDPM steps for those grids
+ * @param limit use only the first N training images (0 = all)
+ * @param partitions shards and tasks per step (0 = Spark's default parallelism)
+ * @param logEvery steps between progress lines
+ * @param range pixel range the model sees
+ * @param modelConfig diffusers UNet config.json to train (empty = the tutorial's model)
+ * @param injectFailureAtStep testing only: fail the first attempt of one task at this step (-1 =
+ *     never)
+ * @param values all resolved option values, for provenance
+ */
+public record TrainConfig(
+    String data,
+    String output,
+    int epochs,
+    long maxSteps,
+    int batchSize,
+    double lr,
+    long seed,
+    double emaDecay,
+    double gradClip,
+    int checkpointEvery,
+    int keepCheckpoints,
+    boolean resume,
+    int sampleEveryEpoch,
+    int sampleSteps,
+    long limit,
+    int partitions,
+    int logEvery,
+    PixelRange range,
+    String modelConfig,
+    long injectFailureAtStep,
+    Map<String, String> values) {
+
+  /** Validates ranges; messages name the option. */
+  public TrainConfig {
+    check(!data.isBlank(), "--data is required");
+    check(!output.isBlank(), "--output is required");
+    check(epochs >= 1, "--epochs must be >= 1, got " + epochs);
+    check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
+    check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
+    check(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
+    check(emaDecay >= 0 && emaDecay < 1, "--ema-decay must be in [0, 1), got " + emaDecay);
+    check(gradClip >= 0, "--grad-clip must be >= 0, got " + gradClip);
+    check(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+    check(keepCheckpoints >= 1, "--keep-checkpoints must be >= 1, got " + keepCheckpoints);
+    check(sampleEveryEpoch >= 0, "--sample-every-epoch must be >= 0, got " + sampleEveryEpoch);
+    check(
+        sampleSteps >= 1 && sampleSteps <= 1000,
+        "--sample-steps must be in 1..1000, got " + sampleSteps);
+    check(limit >= 0, "--limit must be >= 0, got " + limit);
+    check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
+    check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
+    values = Map.copyOf(values);
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new UsageException(message);
+    }
+  }
+
+  /** The options TrainJob declares, with the tutorial's defaults. */
+  public static Options options() {
+    return new Options(
+            "spark-submit --class TrainJob app.jar --data <path> --output <dir> [options]")
+        .option("data", "MNIST: folder of IDX files (raw or .gz) or Parquet, any Hadoop path", null)
+        .option("output", "run folder: checkpoints, metrics.jsonl, loss.png, samples/", null)
+        .option("epochs", "passes over the training set", "5")
+        .option("max-steps", "stop after this many optimizer steps; 0 = no limit", "0")
+        .option("batch-size", "global batch per optimizer step, summed over all tasks", "128")
+        .option("lr", "Adam learning rate (torch defaults otherwise)", "1e-3")
+        .option("seed", "run seed; every random draw derives from it", "0")
+        .option("ema-decay", "EMA of the weights, saved as unet_ema/; 0 = off", "0")
+        .option("grad-clip", "clip the gradient's global L2 norm to this; 0 = off", "0")
+        .option("checkpoint-every", "steps between checkpoints; 0 = only the final one", "500")
+        .option("keep-checkpoints", "step checkpoints kept (older ones deleted)", "3")
+        .flag("resume", "continue from the newest checkpoint in --output")
+        .option(
+            "sample-every-epoch", "images in a DDPM sample grid after each epoch; 0 = none", "16")
+        .option("sample-steps", "DDPM steps for those grids", "50")
+        .option("limit", "train on the first N images only; 0 = all", "0")
+        .option("partitions", "data shards = tasks per step; 0 = Spark's default parallelism", "0")
+        .option("log-every", "steps between progress lines", "10")
+        .option(
+            "pixel-range",
+            "model pixel range: minus_one_to_one or zero_to_one (tutorial)",
+            "minus_one_to_one")
+        .option("model-config", "diffusers UNet config.json to train; empty = tutorial model", "")
+        .option(
+            "inject-failure-at-step",
+            "testing: first attempt of one task fails at this step",
+            "-1");
+  }
+
+  /** The configuration of parsed options. */
+  public static TrainConfig of(Options.Parsed p) {
+    String range = p.string("pixel-range").toUpperCase(Locale.ROOT);
+    PixelRange pixelRange;
+    try {
+      pixelRange = PixelRange.valueOf(range);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(
+          "--pixel-range: expected minus_one_to_one or zero_to_one, got \""
+              + p.string("pixel-range")
+              + "\"");
+    }
+    return new TrainConfig(
+        p.string("data"),
+        p.string("output"),
+        p.integer("epochs"),
+        p.longValue("max-steps"),
+        p.integer("batch-size"),
+        p.decimal("lr"),
+        p.longValue("seed"),
+        p.decimal("ema-decay"),
+        p.decimal("grad-clip"),
+        p.integer("checkpoint-every"),
+        p.integer("keep-checkpoints"),
+        p.flag("resume"),
+        p.integer("sample-every-epoch"),
+        p.integer("sample-steps"),
+        p.longValue("limit"),
+        p.integer("partitions"),
+        p.integer("log-every"),
+        pixelRange,
+        p.string("model-config"),
+        p.longValue("inject-failure-at-step"),
+        p.asMap());
+  }
+}

@@ -1,0 +1,101 @@
+package io.sparkddpm.train;
+
+import io.sparkddpm.cli.JobRunner;
+import io.sparkddpm.cli.Options;
+import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.data.MnistImage;
+import io.sparkddpm.data.MnistSource;
+import io.sparkddpm.io.HadoopFiles;
+import io.sparkddpm.model.UNetConfig;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Data-parallel DDPM training on Spark: reads MNIST, caches one shard per task slot, and runs the
+ * {@link Trainer} loop with one Spark job per optimizer step.
+ *
+ * <p>Usage: {@code spark-submit --class TrainJob app.jar --data <path> --output <dir> [options]}
+ */
+public final class TrainJob implements JobRunner.Job<TrainConfig> {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
+
+  @Override
+  public Options options() {
+    return TrainConfig.options();
+  }
+
+  @Override
+  public TrainConfig configure(Options.Parsed parsed) {
+    return TrainConfig.of(parsed);
+  }
+
+  @Override
+  public String run(SparkSession spark, TrainConfig cfg) throws IOException {
+    Trainer.Result r = train(spark, cfg);
+    return String.format(
+        "TrainJob done: %d steps, loss %.4f -> %.4f, final checkpoint %s",
+        r.steps(), r.firstLoss(), r.lastLoss(), r.finalCheckpoint());
+  }
+
+  /** Trains as configured and returns what the run produced. */
+  public static Trainer.Result train(SparkSession spark, TrainConfig cfg) throws IOException {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Configuration conf = sc.hadoopConfiguration();
+    UNetConfig unet = unetConfig(conf, cfg.modelConfig());
+    int partitions = cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism();
+    LOG.info("TrainJob options: {}", cfg.values());
+
+    sc.setJobDescription("read MNIST from " + cfg.data());
+    JavaRDD<MnistImage> images;
+    try {
+      images = MnistSource.load(spark, cfg.data(), MnistSource.Split.TRAIN, partitions);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--data: " + e.getMessage());
+    }
+    if (cfg.limit() > 0) {
+      long limit = cfg.limit();
+      images = images.filter(img -> img.index() < limit);
+    }
+    JavaRDD<Shard> shards = images.mapPartitions(it -> List.of(Shard.of(it)).iterator());
+
+    Map<String, String> provenance = new LinkedHashMap<>();
+    provenance.put("data", cfg.data());
+    provenance.put("application_id", sc.sc().applicationId());
+    provenance.put("master", sc.master());
+    provenance.put("partitions", Integer.toString(partitions));
+    provenance.put("code_version", codeVersion());
+    provenance.put("started", Instant.now().toString());
+    try (SparkGradients source = new SparkGradients(sc, shards, unet)) {
+      provenance.put("rows", Long.toString(source.datasetSize()));
+      return new Trainer(cfg, unet, conf, provenance).train(source, sc::setJobDescription);
+    }
+  }
+
+  /** The tutorial's UNet, or the diffusers {@code config.json} at {@code path}. */
+  static UNetConfig unetConfig(Configuration conf, String path) throws IOException {
+    if (path.isEmpty()) {
+      return UNetConfig.tutorial();
+    }
+    try {
+      return UNetConfig.fromJson(HadoopFiles.readText(conf, new Path(path)), path);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--model-config: " + e.getMessage());
+    }
+  }
+
+  /** The jar's version, from its manifest (the build's version), or "dev" when run from classes. */
+  static String codeVersion() {
+    String v = TrainJob.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

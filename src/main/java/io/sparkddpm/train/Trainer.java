@@ -1,0 +1,319 @@
+package io.sparkddpm.train;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.sparkddpm.diffusion.DdpmScheduler;
+import io.sparkddpm.diffusion.SchedulerConfig;
+import io.sparkddpm.io.Checkpoints;
+import io.sparkddpm.io.Tensor;
+import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetConfig;
+import io.sparkddpm.model.UNetWeights;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The driver's training loop. Per step: plan the global batch, get the tasks' partial gradients,
+ * all-reduce, clip, Adam, EMA, log, checkpoint. The weights and optimizer state live here as flat
+ * float vectors; the executors only ever see a broadcast copy.
+ */
+public final class Trainer {
+  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
+  private final TrainConfig cfg;
+  private final UNetConfig unetConfig;
+  private final Configuration conf;
+  private final Path output;
+  private final Map<String, String> provenance;
+
+  /** What a finished run produced. */
+  public record Result(
+      long steps,
+      int epochs,
+      double firstLoss,
+      double lastLoss,
+      float[] params,
+      Path finalCheckpoint) {}
+
+  /**
+   * A trainer writing to {@code cfg.output()}; {@code provenance} (data path, rows, application id,
+   * ...) is stored with every checkpoint.
+   */
+  public Trainer(
+      TrainConfig cfg, UNetConfig unetConfig, Configuration conf, Map<String, String> provenance) {
+    this.cfg = cfg;
+    this.unetConfig = unetConfig;
+    this.conf = conf;
+    this.output = new Path(cfg.output());
+    this.provenance = provenance;
+  }
+
+  /**
+   * Runs to the end (or {@code --max-steps}); {@code beforeStep} lets the caller label Spark jobs.
+   */
+  public Result train(GradientSource source, Consumer<String> beforeStep) throws IOException {
+    long n = source.datasetSize();
+    long stepsPerEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
+    long total = cfg.epochs() * stepsPerEpoch;
+    if (cfg.maxSteps() > 0) {
+      total = Math.min(total, cfg.maxSteps());
+    }
+    SchedulerConfig schedulerConfig = SchedulerConfig.ddpm();
+    float[] alphasCumprod = new DdpmScheduler(schedulerConfig).alphasCumprod();
+
+    State s = cfg.resume() ? resume() : fresh();
+    Metrics metrics = new Metrics(conf, output, s.step);
+    LOG.info(
+        "training {} images in {} shards: {} steps ({} per epoch), batch {}, from step {}",
+        n,
+        source.shards(),
+        total,
+        stepsPerEpoch,
+        cfg.batchSize(),
+        s.step);
+
+    long[] perm = null;
+    int permEpoch = -1;
+    long started = System.nanoTime();
+    double firstLoss = Double.NaN;
+    double lastLoss = Double.NaN;
+    for (long step = s.step; step < total; step++) {
+      int epoch = (int) (step / stepsPerEpoch);
+      if (epoch != permEpoch) {
+        perm = permutation(n, cfg.seed(), epoch);
+        permEpoch = epoch;
+      }
+      int from = (int) ((step % stepsPerEpoch) * cfg.batchSize());
+      long[] batch = Arrays.copyOfRange(perm, from, (int) Math.min(n, from + cfg.batchSize()));
+      StepPlan plan =
+          new StepPlan(
+              step,
+              epoch,
+              batch,
+              cfg.seed(),
+              alphasCumprod,
+              cfg.range(),
+              step == cfg.injectFailureAtStep());
+      beforeStep.accept("train step " + (step + 1) + "/" + total + " (epoch " + (epoch + 1) + ")");
+
+      long t0 = System.nanoTime();
+      AllReduce.Mean mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
+      if (!Double.isFinite(mean.loss()) || !allFinite(mean.grad())) {
+        throw new IllegalStateException(
+            "non-finite loss or gradient at step "
+                + (step + 1)
+                + " (loss "
+                + mean.loss()
+                + "); stopped, the last good checkpoint in "
+                + output
+                + " is kept");
+      }
+      if (cfg.gradClip() > 0) {
+        clip(mean.grad(), cfg.gradClip());
+      }
+      s.adam.update(s.params, mean.grad(), cfg.lr());
+      if (s.ema != null) {
+        float d = (float) cfg.emaDecay();
+        for (int i = 0; i < s.params.length; i++) {
+          s.ema[i] = d * s.ema[i] + (1 - d) * s.params[i];
+        }
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      double elapsed = (System.nanoTime() - started) / 1e9;
+      metrics.record(step + 1, epoch, mean.loss(), cfg.lr(), mean.count() / seconds, elapsed);
+      firstLoss = Double.isNaN(firstLoss) ? mean.loss() : firstLoss;
+      lastLoss = mean.loss();
+
+      long done = step + 1;
+      boolean last = done == total;
+      if (done % cfg.logEvery() == 0 || last) {
+        double eta = elapsed / (done - s.startStep) * (total - done);
+        LOG.info(
+            String.format(
+                "step %d/%d epoch %d loss %.5f  %.1f images/s  elapsed %.0fs  ETA %.0fs",
+                done, total, epoch + 1, mean.loss(), mean.count() / seconds, elapsed, eta));
+        metrics.flush();
+      }
+      if (!last && cfg.checkpointEvery() > 0 && done % cfg.checkpointEvery() == 0) {
+        checkpoint(new Path(output, "checkpoint-" + done), s, done, epoch);
+        Checkpoints.prune(conf, output, cfg.keepCheckpoints());
+      }
+      if (cfg.sampleEveryEpoch() > 0 && (done % stepsPerEpoch == 0 || last)) {
+        EpochSamples.write(
+            conf, output, unetConfig, s.ema != null ? s.ema : s.params, cfg, epoch + 1);
+      }
+    }
+    metrics.flush();
+    Path fin = new Path(output, "final");
+    if (fin.getFileSystem(conf).exists(fin)) {
+      fin.getFileSystem(conf).delete(fin, true);
+    }
+    checkpoint(fin, s, total, (int) ((total - 1) / stepsPerEpoch));
+    return new Result(
+        total - s.startStep,
+        (int) ((total + stepsPerEpoch - 1) / stepsPerEpoch),
+        firstLoss,
+        lastLoss,
+        s.params,
+        fin);
+  }
+
+  /** The weights, optimizer and position of a run. */
+  private static final class State {
+    float[] params;
+    float[] ema;
+    Adam adam;
+    long step;
+    long startStep;
+  }
+
+  private State fresh() throws IOException {
+    if (!Checkpoints.list(conf, output).isEmpty()
+        || output.getFileSystem(conf).exists(new Path(output, "final"))) {
+      throw new io.sparkddpm.cli.UsageException(
+          "--output "
+              + output
+              + " already holds checkpoints; pass --resume to continue that run"
+              + " or choose another folder");
+    }
+    UNet2DModel shapes = new UNet2DModel(unetConfig);
+    ParamLayout layout = new ParamLayout(shapes);
+    State s = new State();
+    s.params = layout.flatten(UNetWeights.torchDefaultInit(shapes, cfg.seed()));
+    s.ema = cfg.emaDecay() > 0 ? s.params.clone() : null;
+    s.adam = new Adam(s.params.length);
+    return s;
+  }
+
+  private State resume() throws IOException {
+    List<Path> all = Checkpoints.list(conf, output);
+    if (all.isEmpty()) {
+      throw new io.sparkddpm.cli.UsageException(
+          "--resume: no checkpoint-<step> folder in " + output);
+    }
+    Path dir = all.get(all.size() - 1);
+    Checkpoints.Contents c = Checkpoints.read(conf, dir);
+    JsonObject state =
+        JsonParser.parseString(
+                c.trainerState()
+                    .orElseThrow(
+                        () ->
+                            new IllegalArgumentException(dir + ": trainer_state.json is missing")))
+            .getAsJsonObject();
+    JsonObject saved = state.getAsJsonObject("options");
+    for (String key : List.of("seed", "batch-size", "limit", "pixel-range", "data")) {
+      String was = saved.get(key).getAsString();
+      if (!was.equals(cfg.values().get(key))) {
+        throw new io.sparkddpm.cli.UsageException(
+            "--resume: --"
+                + key
+                + " was "
+                + was
+                + " in "
+                + dir
+                + ", now "
+                + cfg.values().get(key)
+                + "; a resumed run must keep the data order");
+      }
+    }
+    if (!c.unetConfig().equals(unetConfig)) {
+      throw new io.sparkddpm.cli.UsageException("--resume: the model config differs from " + dir);
+    }
+    ParamLayout layout = new ParamLayout(new UNet2DModel(unetConfig));
+    State s = new State();
+    s.params = layout.flatten(c.unet());
+    s.ema =
+        cfg.emaDecay() > 0
+            ? layout.flatten(
+                c.ema().orElseThrow(() -> new IllegalArgumentException(dir + " has no unet_ema/")))
+            : null;
+    var opt =
+        c.optimizer()
+            .orElseThrow(() -> new IllegalArgumentException(dir + " has no optimizer.safetensors"));
+    s.adam =
+        new Adam(
+            opt.get("exp_avg").toFloats(),
+            opt.get("exp_avg_sq").toFloats(),
+            state.get("adam_step").getAsLong());
+    s.step = state.get("step").getAsLong();
+    s.startStep = s.step;
+    LOG.info("resuming from {} at step {}", dir, s.step);
+    return s;
+  }
+
+  private void checkpoint(Path dir, State s, long step, int epoch) throws IOException {
+    ParamLayout layout = new ParamLayout(new UNet2DModel(unetConfig));
+    Map<String, Tensor> optimizer = new LinkedHashMap<>();
+    optimizer.put("exp_avg", Tensor.ofFloats(new long[] {s.params.length}, s.adam.m()));
+    optimizer.put("exp_avg_sq", Tensor.ofFloats(new long[] {s.params.length}, s.adam.v()));
+    JsonObject state = new JsonObject();
+    state.addProperty("step", step);
+    state.addProperty("epoch", epoch);
+    state.addProperty("adam_step", s.adam.step());
+    state.addProperty("seed", cfg.seed());
+    state.addProperty("time", Instant.now().toString());
+    state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
+    state.add("provenance", new GsonBuilder().create().toJsonTree(provenance));
+    Checkpoints.write(
+        conf,
+        dir,
+        unetConfig,
+        layout.unflatten(s.params),
+        s.ema == null ? null : layout.unflatten(s.ema),
+        SchedulerConfig.ddpm(),
+        new Checkpoints.TrainingState(
+            optimizer, new GsonBuilder().setPrettyPrinting().create().toJson(state)));
+    LOG.info("checkpoint written: {}", dir);
+  }
+
+  /** The image order of one epoch: a Fisher-Yates shuffle seeded by (seed, epoch). */
+  static long[] permutation(long n, long seed, int epoch) {
+    long[] p = new long[Math.toIntExact(n)];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = i;
+    }
+    SplittableRandom r =
+        new SplittableRandom(io.sparkddpm.diffusion.SeededNoise.derive(seed, epoch, -2));
+    for (int i = p.length - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      long tmp = p[i];
+      p[i] = p[j];
+      p[j] = tmp;
+    }
+    return p;
+  }
+
+  private static boolean allFinite(float[] v) {
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** torch's {@code clip_grad_norm_}: scale by max/(norm + 1e-6) when the L2 norm exceeds max. */
+  static void clip(float[] grad, double max) {
+    double sq = 0;
+    for (float g : grad) {
+      sq += (double) g * g;
+    }
+    double coef = max / (Math.sqrt(sq) + 1e-6);
+    if (coef < 1) {
+      for (int i = 0; i < grad.length; i++) {
+        grad[i] = (float) (grad[i] * coef);
+      }
+    }
+  }
+}

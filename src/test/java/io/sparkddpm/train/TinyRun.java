@@ -1,0 +1,68 @@
+package io.sparkddpm.train;
+
+import io.sparkddpm.data.IdxFiles;
+import io.sparkddpm.model.UNetConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** A tiny UNet and command lines for fast training tests on the real MNIST files. */
+final class TinyRun {
+  private TinyRun() {}
+
+  /** Two levels of 16 and 32 channels, one resnet each, attention on the deeper level. */
+  static UNetConfig tinyConfig() {
+    return new UNetConfig(
+        32,
+        1,
+        1,
+        1,
+        new int[] {16, 32},
+        List.of("DownBlock2D", "AttnDownBlock2D"),
+        List.of("AttnUpBlock2D", "UpBlock2D"),
+        8,
+        1e-5,
+        8,
+        1,
+        true,
+        0);
+  }
+
+  /** data/mnist of the project, fetched by submit/fetch-mnist.sh (the test command runs it). */
+  static Path mnist() {
+    Path dir = IdxFiles.projectDir().resolve("data/mnist");
+    if (!Files.exists(dir.resolve("train-images-idx3-ubyte"))) {
+      throw new IllegalStateException("no MNIST in " + dir + "; run submit/fetch-mnist.sh first");
+    }
+    return dir;
+  }
+
+  /** Writes the tiny config into {@code dir} and returns its path. */
+  static Path writeTinyConfig(Path dir) throws IOException {
+    Path file = dir.resolve("tiny-unet.json");
+    Files.writeString(file, tinyConfig().toJson());
+    return file;
+  }
+
+  /** TrainJob options for a short tiny run; {@code extra} are appended (and win). */
+  static TrainConfig config(Path work, String output, String... extra) throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--data", mnist().toString(),
+                "--output", work.resolve(output).toString(),
+                "--model-config", writeTinyConfig(work).toString(),
+                "--limit", "256",
+                "--batch-size", "32",
+                "--partitions", "2",
+                "--sample-every-epoch", "0",
+                "--checkpoint-every", "0",
+                "--log-every", "5",
+                "--seed", "11"));
+    args.addAll(Arrays.asList(extra));
+    return TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new)));
+  }
+}
