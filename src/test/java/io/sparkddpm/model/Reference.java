@@ -11,9 +11,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Loads the diffusers reference tensors copied from {@code shared/reference/} into
- * {@code src/test/resources/reference/} (produced by diffusers 0.40.0.dev0 on torch 2.13 CPU; see
- * that folder's README for how each tensor was made).
+ * Loads the diffusers reference tensors copied from {@code shared/reference/} into {@code
+ * src/test/resources/reference/} (produced by diffusers 0.40.0.dev0 on torch 2.13 CPU; see that
+ * folder's README for how each tensor was made).
  */
 public final class Reference {
   private Reference() {}

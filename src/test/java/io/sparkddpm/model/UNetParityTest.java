@@ -63,8 +63,15 @@ class UNetParityTest {
       check("time_proj", trace.get("time_proj"), 1e-5);
       for (String name :
           List.of(
-              "time_emb", "conv_in_out", "down0_out", "down1_out", "down2_out", "mid_out",
-              "up0_out", "up1_out", "up2_out")) {
+              "time_emb",
+              "conv_in_out",
+              "down0_out",
+              "down1_out",
+              "down2_out",
+              "mid_out",
+              "up0_out",
+              "up1_out",
+              "up2_out")) {
         check(name, trace.get(name), 1e-4);
       }
     }
@@ -75,7 +82,8 @@ class UNetParityTest {
     try (NDManager step = manager.newSubManager()) {
       NDArray sample = Reference.nd(step, io.get("sample"));
       NDArray scalar = step.create(new long[] {500});
-      NDArray out = model.forward(new ParameterStore(step, false), new NDList(sample, scalar), false).head();
+      NDArray out =
+          model.forward(new ParameterStore(step, false), new NDList(sample, scalar), false).head();
       check("output_scalar_t", out, 1e-4);
       NDArray full = step.create(new long[] {500, 500, 500, 500});
       NDArray outFull =
@@ -134,7 +142,8 @@ class UNetParityTest {
       NDArray t = Reference.nd(step, io.get("timesteps"));
       NDArray target = Reference.nd(step, io.get("target"));
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray out = model.forward(new ParameterStore(step, false), new NDList(sample, t), true).head();
+        NDArray out =
+            model.forward(new ParameterStore(step, false), new NDList(sample, t), true).head();
         NDArray loss = out.sub(target).square().mean();
         float expected = io.get("loss").toFloats()[0];
         double rel = Math.abs(loss.getFloat() - expected) / expected;

@@ -72,7 +72,8 @@ class UNetStructureTest {
             "\"act_fn\": \"silu\"", "\"act_fn\": \"gelu\"",
             "\"time_embedding_type\": \"positional\"", "\"time_embedding_type\": \"fourier\"",
             "\"norm_num_groups\": 32", "\"norm_num_groups\": 5",
-            "\"resnet_time_scale_shift\": \"default\"", "\"resnet_time_scale_shift\": \"scale_shift\"");
+            "\"resnet_time_scale_shift\": \"default\"",
+                "\"resnet_time_scale_shift\": \"scale_shift\"");
     for (var c : cases.entrySet()) {
       assertTrue(base.contains(c.getKey()), c.getKey());
       String key = c.getKey().substring(1, c.getKey().indexOf('"', 1));
@@ -91,7 +92,9 @@ class UNetStructureTest {
     var blockType =
         assertThrows(
             IllegalArgumentException.class,
-            () -> UNetConfig.fromJson(base.replace("\"DownBlock2D\"", "\"CrossAttnDownBlock2D\""), "x"));
+            () ->
+                UNetConfig.fromJson(
+                    base.replace("\"DownBlock2D\"", "\"CrossAttnDownBlock2D\""), "x"));
     assertTrue(blockType.getMessage().contains("down_block_types"), blockType.getMessage());
   }
 
@@ -100,8 +103,19 @@ class UNetStructureTest {
     // Two levels, one layer, 16 groups, one head per block, padding 0, sin first.
     UNetConfig c =
         new UNetConfig(
-            16, 3, 2, 1, new int[] {16, 32}, List.of("AttnDownBlock2D", "DownBlock2D"),
-            List.of("UpBlock2D", "AttnUpBlock2D"), 8, 1e-6, null, 0, false, 1);
+            16,
+            3,
+            2,
+            1,
+            new int[] {16, 32},
+            List.of("AttnDownBlock2D", "DownBlock2D"),
+            List.of("UpBlock2D", "AttnUpBlock2D"),
+            8,
+            1e-6,
+            null,
+            0,
+            false,
+            1);
     try (NDManager m = NDManager.newBaseManager()) {
       UNet2DModel model = new UNet2DModel(c);
       model.initialize(m);
@@ -147,13 +161,18 @@ class UNetStructureTest {
     try (NDManager m = NDManager.newBaseManager()) {
       UNet2DModel model = new UNet2DModel(UNetConfig.tutorial());
       model.initialize(m);
-      Map<String, Tensor> sd = new java.util.LinkedHashMap<>(UNetWeights.torchDefaultInit(model, 1));
+      Map<String, Tensor> sd =
+          new java.util.LinkedHashMap<>(UNetWeights.torchDefaultInit(model, 1));
       sd.remove("conv_out.bias");
-      var missing = assertThrows(IllegalArgumentException.class, () -> UNetWeights.load(model, sd, "ckpt"));
+      var missing =
+          assertThrows(IllegalArgumentException.class, () -> UNetWeights.load(model, sd, "ckpt"));
       assertTrue(missing.getMessage().contains("conv_out.bias"), missing.getMessage());
       sd.put("conv_out.bias", Tensor.ofFloats(new long[] {2}, new float[2]));
-      var shape = assertThrows(IllegalArgumentException.class, () -> UNetWeights.load(model, sd, "ckpt"));
-      assertTrue(shape.getMessage().contains("\"conv_out.bias\" is F32 [2], expected F32 (1)"), shape.getMessage());
+      var shape =
+          assertThrows(IllegalArgumentException.class, () -> UNetWeights.load(model, sd, "ckpt"));
+      assertTrue(
+          shape.getMessage().contains("\"conv_out.bias\" is F32 [2], expected F32 (1)"),
+          shape.getMessage());
     }
   }
 
