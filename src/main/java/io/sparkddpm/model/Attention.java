@@ -45,10 +45,11 @@ final class Attention extends TorchBlock {
     long n = s.get(2) * s.get(3);
     NDArray tokens =
         call(groupNorm, ps, x, training).reshape(b, c, n).transpose(0, 2, 1); // (B, N, C)
-    NDArray q = splitHeads(call(toQ, ps, tokens, training), b, n); // (B, h, N, d)
+    // The scale goes on q (B*N*C values) rather than on the scores (B*h*N*N values).
+    NDArray q = splitHeads(call(toQ, ps, tokens, training).mul(scale), b, n); // (B, h, N, d)
     NDArray k = splitHeads(call(toK, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray v = splitHeads(call(toV, ps, tokens, training), b, n); // (B, h, N, d)
-    NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).softmax(-1); // (B, h, N, N)
+    NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (B, h, N, N)
     NDArray attended = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, c); // (B, N, C)
     NDArray out = call(toOut, ps, attended, training).transpose(0, 2, 1).reshape(s); // (B, C, H, W)
     return new NDList(out.add(x));

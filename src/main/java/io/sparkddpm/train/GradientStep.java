@@ -67,6 +67,14 @@ public final class GradientStep {
     return backward(model, parent, device, noisy, eps, t, n);
   }
 
+  /** {@link #backward} for benchmarks: loss and gradients of prepared inputs. */
+  public static Partial backwardForBenchmark(
+      UNet2DModel model, NDManager parent, Device device, float[] noisy, float[] eps, float[] t, int n) {
+    synchronized (ExecutorModels.STEP_LOCK) {
+      return backward(model, parent, device, noisy, eps, t, n);
+    }
+  }
+
   /** Loss and gradients of {@code n} noisy images against their noise. */
   static Partial backward(
       UNet2DModel model,
