@@ -23,8 +23,40 @@ public final class Sampler {
   /** Final images and, optionally, snapshots of x_t taken along the way. */
   public record Result(float[] images, List<float[]> snapshots, long[] snapshotTimesteps) {}
 
+  /** Supplies the starting noise and each step's variance noise of a batch. */
+  public interface Noise {
+    /** x_T, (B, C, S, S). */
+    NDArray start(NDManager manager, Shape shape);
+
+    /** The variance noise of step {@code k} (timestep {@code t}), (B, C, S, S). */
+    NDArray step(NDManager manager, Shape shape, int k, long t);
+  }
+
+  /** Noise of image i from seeds derived from (seed, i): batch-independent. */
+  public static Noise seeded(long seed, long[] indices) {
+    return new Noise() {
+      @Override
+      public NDArray start(NDManager manager, Shape shape) {
+        return SeededNoise.standardNormal(manager, seeds(-1), shape);
+      }
+
+      @Override
+      public NDArray step(NDManager manager, Shape shape, int k, long t) {
+        return SeededNoise.standardNormal(manager, seeds(t), shape);
+      }
+
+      private long[] seeds(long t) {
+        long[] out = new long[indices.length];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = SeededNoise.derive(seed, indices[i], t);
+        }
+        return out;
+      }
+    };
+  }
+
   /**
-   * Samples one image per entry of {@code indices}, as one batch.
+   * Samples one image per entry of {@code indices}, as one batch, with seeded noise.
    *
    * @param model the noise-prediction network (weights loaded)
    * @param manager where arrays are created (its device is used)
@@ -42,18 +74,25 @@ public final class Sampler {
       long seed,
       long[] indices,
       int snapshots) {
+    return run(model, manager, scheduler, indices.length, seeded(seed, indices), snapshots);
+  }
+
+  /** The reverse loop over {@code batch} images with the given noise. */
+  public static Result run(
+      UNet2DModel model,
+      NDManager manager,
+      NoiseScheduler scheduler,
+      int batch,
+      Noise noise,
+      int snapshots) {
     int c = model.config().inChannels();
     int s = model.config().sampleSize();
-    Shape shape = new Shape(indices.length, c, s, s);
+    Shape shape = new Shape(batch, c, s, s);
     long[] timesteps = scheduler.timesteps();
     List<float[]> kept = new ArrayList<>();
     long[] keptAt = new long[Math.max(snapshots, 0)];
     try (NDManager loop = manager.newSubManager()) {
-      long[] seeds = new long[indices.length];
-      for (int i = 0; i < seeds.length; i++) {
-        seeds[i] = SeededNoise.derive(seed, indices[i], -1);
-      }
-      NDArray x = SeededNoise.standardNormal(loop, seeds, shape); // x_T: (B, C, S, S)
+      NDArray x = noise.start(loop, shape); // x_T: (B, C, S, S)
       ParameterStore ps = new ParameterStore(loop, false);
       for (int k = 0; k < timesteps.length; k++) {
         long t = timesteps[k];
@@ -61,13 +100,7 @@ public final class Sampler {
           x.attach(step);
           NDArray tArr = step.create(new float[] {t});
           NDArray eps = model.forward(ps, new NDList(x, tArr), false).head(); // (B, C, S, S)
-          NDArray z = null;
-          if (scheduler.usesNoise(t)) {
-            for (int i = 0; i < seeds.length; i++) {
-              seeds[i] = SeededNoise.derive(seed, indices[i], t);
-            }
-            z = SeededNoise.standardNormal(step, seeds, shape);
-          }
+          NDArray z = scheduler.usesNoise(t) ? noise.step(step, shape, k, t) : null;
           NDArray next = scheduler.step(eps, t, x, z).prevSample();
           next.attach(loop);
           x = next;

@@ -69,7 +69,13 @@ public final class GradientStep {
 
   /** {@link #backward} for benchmarks: loss and gradients of prepared inputs. */
   public static Partial backwardForBenchmark(
-      UNet2DModel model, NDManager parent, Device device, float[] noisy, float[] eps, float[] t, int n) {
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      float[] noisy,
+      float[] eps,
+      float[] t,
+      int n) {
     synchronized (ExecutorModels.STEP_LOCK) {
       return backward(model, parent, device, noisy, eps, t, n);
     }

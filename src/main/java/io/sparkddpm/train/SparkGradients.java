@@ -8,7 +8,6 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * One Spark job per optimizer step over shards cached on the executors: the weights go out as a
@@ -21,10 +20,14 @@ public final class SparkGradients implements GradientSource {
   private final long size;
   private final int count;
 
-  /** Caches {@code shards} (one per partition) and counts their images. */
+  /** Caches {@code shards} (one per partition) on the executors and counts their images. */
   public SparkGradients(JavaSparkContext sc, JavaRDD<Shard> shards, UNetConfig config) {
     this.sc = sc;
-    this.shards = shards.persist(StorageLevel.MEMORY_ONLY());
+    // Cached on the executors and cut from its lineage: otherwise every step's tasks would carry
+    // the driver-side partitions of the source data (48 MB for MNIST read from IDX files).
+    // The price: a lost executor's shard cannot be recomputed, and the job fails.
+    shards.rdd().localCheckpoint();
+    this.shards = shards;
     this.configJson = config.toJson();
     sc.setJobDescription("cache training shards");
     this.size = this.shards.map(Shard::size).reduce(Integer::sum);

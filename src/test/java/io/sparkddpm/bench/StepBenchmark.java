@@ -45,7 +45,8 @@ public final class StepBenchmark {
           layout.size(), batch, System.getProperty("ai.djl.pytorch.num_threads", "default"));
       for (int s = 0; s < steps + 2; s++) {
         long t0 = System.nanoTime();
-        GradientStep.Partial p = GradientStep.backwardForBenchmark(model, manager, Device.cpu(), x, eps, t, batch);
+        GradientStep.Partial p =
+            GradientStep.backwardForBenchmark(model, manager, Device.cpu(), x, eps, t, batch);
         double ms = (System.nanoTime() - t0) / 1e6;
         System.out.printf(
             "%s step %2d: %7.1f ms  (%.1f images/s)  loss %.4f  rss %d MiB%n",
@@ -55,7 +56,8 @@ public final class StepBenchmark {
   }
 
   static long rssMiB() throws java.io.IOException {
-    for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+    for (String line :
+        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
       if (line.startsWith("VmRSS:")) {
         return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
       }

@@ -1,0 +1,279 @@
+package io.sparkddpm.sample;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.sparkddpm.cli.JobRunner;
+import io.sparkddpm.cli.Options;
+import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.diffusion.NoiseScheduler;
+import io.sparkddpm.diffusion.SchedulerConfig;
+import io.sparkddpm.io.Checkpoints;
+import io.sparkddpm.io.HadoopFiles;
+import io.sparkddpm.io.PngImages;
+import io.sparkddpm.io.Tensor;
+import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetWeights;
+import io.sparkddpm.train.ParamLayout;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Batch generation: N images split into batches over Spark tasks, each running the reverse process
+ * on its device, written as Parquet (Hugging Face image layout) with a grid and a trajectory PNG.
+ * Everything is written to a hidden staging folder that is renamed to {@code --output} only when
+ * complete, so a failed run leaves nothing partial behind.
+ *
+ * <p>Usage: {@code spark-submit --class SampleJob app.jar --model <ckpt> --output <dir> --steps 50}
+ */
+public final class SampleJob implements JobRunner.Job<SampleConfig> {
+  /** Samples shown in the trajectory figure, and the points of the reverse process shown. */
+  static final int TRAJECTORY_SAMPLES = 8;
+
+  static final int TRAJECTORY_POINTS = 10;
+
+  /** What a run wrote. */
+  public record Result(Path output, long images, int partitions, double seconds) {}
+
+  @Override
+  public Options options() {
+    return SampleConfig.options();
+  }
+
+  @Override
+  public SampleConfig configure(Options.Parsed parsed) {
+    return SampleConfig.of(parsed);
+  }
+
+  @Override
+  public String run(SparkSession spark, SampleConfig cfg) throws IOException {
+    Result r = sample(spark, cfg);
+    return String.format(
+        Locale.ROOT,
+        "SampleJob done: %d images in %.1fs (%.2f images/s) over %d tasks -> %s",
+        r.images(),
+        r.seconds(),
+        r.images() / r.seconds(),
+        r.partitions(),
+        r.output());
+  }
+
+  /** Generates the images as configured. */
+  public static Result sample(SparkSession spark, SampleConfig cfg) throws IOException {
+    long started = System.nanoTime();
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Configuration conf = sc.hadoopConfiguration();
+    Path out = new Path(cfg.output());
+    FileSystem fs = out.getFileSystem(conf);
+    if (fs.exists(out) && !cfg.overwrite()) {
+      throw new UsageException(
+          "--output " + out + " already exists; pass --overwrite to replace it");
+    }
+    Checkpoints.Contents ckpt = readCheckpoint(conf, cfg);
+    Map<String, Tensor> weights =
+        cfg.ema()
+            ? ckpt.ema()
+                .orElseThrow(
+                    () -> new UsageException("--ema: " + cfg.model() + " has no unet_ema/"))
+            : ckpt.unet();
+    SchedulerConfig scheduler = scheduler(ckpt, cfg);
+    PixelRange range = pixelRange(ckpt, cfg);
+    float[] flat;
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DModel model = new UNet2DModel(ckpt.unetConfig());
+      model.initialize(manager);
+      UNetWeights.load(model, weights, cfg.model()); // refuses a state dict that does not fit
+      flat = new ParamLayout(model).flatten(weights);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--model: " + e.getMessage());
+    }
+
+    List<long[]> batches = new ArrayList<>();
+    for (long i = 0; i < cfg.numImages(); i += cfg.batchSize()) {
+      long end = Math.min(cfg.numImages(), i + cfg.batchSize());
+      long[] b = new long[(int) (end - i)];
+      for (int k = 0; k < b.length; k++) {
+        b[k] = i + k;
+      }
+      batches.add(b);
+    }
+    int partitions =
+        Math.min(batches.size(), cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism());
+    Path staging = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
+    Broadcast<float[]> bc = sc.broadcast(flat);
+    try {
+      fs.mkdirs(staging);
+      Map<String, String> hadoop = new HashMap<>();
+      conf.forEach(e -> hadoop.put(e.getKey(), e.getValue()));
+      sc.setJobDescription(
+          "sample "
+              + cfg.numImages()
+              + " images, "
+              + cfg.steps()
+              + " "
+              + scheduler.algorithm()
+              + " steps");
+      List<SampleTask.Output> outputs =
+          sc.parallelize(batches, partitions)
+              .mapPartitions(
+                  new SampleTask(
+                      bc, ckpt.unetConfig(), scheduler, cfg, range, staging.toString(), hadoop))
+              .collect();
+      commitParts(fs, staging, outputs);
+      writeFigures(conf, staging, outputs, ckpt, flat, scheduler, range, cfg);
+      HadoopFiles.writeText(
+          conf, new Path(staging, "sample_info.json"), provenance(sc, cfg, scheduler, range));
+      if (fs.exists(out)) {
+        fs.delete(out, true);
+      }
+      if (!fs.rename(staging, out)) {
+        throw new IOException("could not rename " + staging + " to " + out);
+      }
+    } finally {
+      bc.destroy();
+      if (fs.exists(staging)) {
+        fs.delete(staging, true);
+      }
+    }
+    return new Result(out, cfg.numImages(), partitions, (System.nanoTime() - started) / 1e9);
+  }
+
+  private static Checkpoints.Contents readCheckpoint(Configuration conf, SampleConfig cfg) {
+    try {
+      return Checkpoints.read(conf, new Path(cfg.model()));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new UsageException("--model: " + e.getMessage());
+    }
+  }
+
+  /** The checkpoint's scheduler (DDPM defaults without one), with the command line's choices. */
+  static SchedulerConfig scheduler(Checkpoints.Contents ckpt, SampleConfig cfg) {
+    SchedulerConfig s = ckpt.scheduler().orElse(SchedulerConfig.ddpm());
+    if (!cfg.scheduler().isEmpty()) {
+      s =
+          s.withAlgorithm(
+              SchedulerConfig.Algorithm.valueOf(cfg.scheduler().toUpperCase(Locale.ROOT)));
+    }
+    if (cfg.steps() > s.numTrainTimesteps()) {
+      throw new UsageException(
+          "--steps "
+              + cfg.steps()
+              + " exceeds the scheduler's num_train_timesteps "
+              + s.numTrainTimesteps());
+    }
+    return s.withEta(cfg.eta());
+  }
+
+  /** The option, else what the checkpoint was trained with, else [-1, 1]. */
+  static PixelRange pixelRange(Checkpoints.Contents ckpt, SampleConfig cfg) {
+    String name = cfg.pixelRange();
+    if (name.isEmpty() && ckpt.trainerState().isPresent()) {
+      JsonObject options =
+          JsonParser.parseString(ckpt.trainerState().get())
+              .getAsJsonObject()
+              .getAsJsonObject("options");
+      if (options != null && options.has("pixel-range")) {
+        name = options.get("pixel-range").getAsString();
+      }
+    }
+    return name.isEmpty()
+        ? PixelRange.MINUS_ONE_TO_ONE
+        : PixelRange.valueOf(name.toUpperCase(Locale.ROOT));
+  }
+
+  /** Keeps each partition's successful part file under its final name; drops failed attempts'. */
+  private static void commitParts(FileSystem fs, Path staging, List<SampleTask.Output> outputs)
+      throws IOException {
+    Path dir = new Path(staging, "parquet");
+    fs.mkdirs(dir);
+    for (SampleTask.Output o : outputs) {
+      Path part = new Path(dir, String.format("part-%05d.parquet", o.partition()));
+      if (!fs.rename(new Path(staging, o.file()), part)) {
+        throw new IOException("could not move " + o.file() + " into " + dir);
+      }
+    }
+    for (var status : fs.listStatus(staging)) {
+      if (status.getPath().getName().startsWith("part-")) {
+        fs.delete(status.getPath(), false); // a failed attempt's leftover
+      }
+    }
+  }
+
+  private static void writeFigures(
+      Configuration conf,
+      Path staging,
+      List<SampleTask.Output> outputs,
+      Checkpoints.Contents ckpt,
+      float[] flat,
+      SchedulerConfig scheduler,
+      PixelRange range,
+      SampleConfig cfg)
+      throws IOException {
+    TreeMap<Long, byte[]> gridPngs = new TreeMap<>();
+    outputs.forEach(o -> gridPngs.putAll(o.gridImages()));
+    int side = ckpt.unetConfig().sampleSize();
+    List<byte[]> gridPixels = new ArrayList<>();
+    for (byte[] png : gridPngs.values()) {
+      gridPixels.add(PngImages.decode(png).pixels());
+    }
+    int columns = (int) Math.ceil(Math.sqrt(gridPixels.size()));
+    HadoopFiles.write(
+        conf, new Path(staging, "grid.png"), PngImages.grid(gridPixels, side, columns, 2));
+
+    // The trajectory re-runs the first few images on the driver, keeping x_t along the way.
+    int n = (int) Math.min(TRAJECTORY_SAMPLES, cfg.numImages());
+    long[] indices = new long[n];
+    for (int i = 0; i < n; i++) {
+      indices[i] = i;
+    }
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DModel model = new UNet2DModel(ckpt.unetConfig());
+      model.initialize(manager);
+      new ParamLayout(model).copyInto(model, flat);
+      NoiseScheduler s = NoiseScheduler.create(scheduler);
+      s.setTimesteps(cfg.steps());
+      int points = Math.min(TRAJECTORY_POINTS, cfg.steps());
+      Sampler.Result r = Sampler.sample(model, manager, s, cfg.seed(), indices, points);
+      List<List<byte[]>> rows = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        rows.add(new ArrayList<>());
+      }
+      for (float[] snapshot : r.snapshots()) {
+        List<byte[]> images = SampleImages.toU8(snapshot, n, range);
+        for (int i = 0; i < n; i++) {
+          rows.get(i).add(images.get(i));
+        }
+      }
+      HadoopFiles.write(
+          conf, new Path(staging, "trajectory.png"), PngImages.trajectory(rows, side, 2));
+    }
+  }
+
+  private static String provenance(
+      JavaSparkContext sc, SampleConfig cfg, SchedulerConfig scheduler, PixelRange range) {
+    JsonObject o = new JsonObject();
+    o.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
+    o.addProperty("checkpoint", cfg.model());
+    o.add("scheduler", JsonParser.parseString(scheduler.toJson()));
+    o.addProperty("eta", scheduler.eta());
+    o.addProperty("pixel_range", range.name().toLowerCase(Locale.ROOT));
+    o.addProperty("application_id", sc.sc().applicationId());
+    o.addProperty("master", sc.master());
+    o.addProperty("time", Instant.now().toString());
+    return new GsonBuilder().setPrettyPrinting().create().toJson(o);
+  }
+}
