@@ -10,8 +10,8 @@ import ai.djl.util.PairList;
 
 /**
  * {@code torch.nn.GroupNorm} (Wu and He, 2018) with affine weights, built from the engine's
- * layer-norm op because DJL 0.33 has no GroupNorm. Statistics are per sample and
- * group, with the biased variance, as in PyTorch; there are no running statistics.
+ * layer-norm op because DJL 0.33 has no GroupNorm. Statistics are per sample and group, with the
+ * biased variance, as in PyTorch; there are no running statistics.
  */
 final class GroupNorm extends TorchBlock {
   private final int groups;
@@ -45,7 +45,10 @@ final class GroupNorm extends TorchBlock {
     NDArray ones = m.ones(groupShape);
     NDArray zeros = m.zeros(groupShape);
     NDArray normed =
-        x.getNDArrayInternal().layerNorm(grouped, groupShape, ones, zeros, eps).head().reshape(shape);
+        x.getNDArrayInternal()
+            .layerNorm(grouped, groupShape, ones, zeros, eps)
+            .head()
+            .reshape(shape);
     NDArray gamma = view(ps, weight, x, training, 1, channels, 1, 1);
     NDArray beta = view(ps, bias, x, training, 1, channels, 1, 1);
     return new NDList(normed.mul(gamma).add(beta));
