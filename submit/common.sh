@@ -1,0 +1,60 @@
+# Shared by the submit/ scripts; source it, don't run it.
+# Finds the project, builds the application jar when needed, and runs spark-submit: the one in
+# $SPARK_HOME when set, otherwise Spark's own launcher class (org.apache.spark.deploy.SparkSubmit)
+# from the Spark jars Maven resolved. Either way the command line is the standard one.
+
+PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+APP_JAR="$PROJECT_DIR/target/spark-ddpm-0.1.0-SNAPSHOT.jar"
+# libtorch for CPU (or CUDA with -Pcuda), shipped beside the jar with --jars.
+NATIVE_JAR_GLOB="$PROJECT_DIR/target/lib/pytorch-native-*.jar"
+SPARK_CLASSPATH_FILE="$PROJECT_DIR/target/spark-classpath.txt"
+
+# libtorch's large activations are first-touched ~3x faster on transparent huge pages.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}"
+
+die() { echo "error: $*" >&2; exit 1; }
+
+require_tool() {
+  command -v "$1" >/dev/null 2>&1 || die "$1 is required but not on PATH ($2)"
+}
+
+# Builds the jar (and the native/classpath files beside it) unless they are already there.
+build_jar() {
+  if [[ ! -f "$APP_JAR" || ! -f "$SPARK_CLASSPATH_FILE" ]] || ! compgen -G "$NATIVE_JAR_GLOB" >/dev/null; then
+    require_tool mvn "install Maven 3.8+"
+    echo "+ mvn -B -q package -DskipTests" >&2
+    (cd "$PROJECT_DIR" && mvn -B -q package -DskipTests) || die "build failed"
+  fi
+}
+
+native_jar() {
+  local jars=($NATIVE_JAR_GLOB)
+  [[ -f "${jars[0]}" ]] || die "no libtorch jar in target/lib; run mvn package"
+  echo "${jars[0]}"
+}
+
+# Java 17 module openings that bin/spark-submit would add (Spark's JavaModuleOptions).
+SPARK_JAVA_OPENS=(
+  --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
+)
+
+# spark_submit ARGS...: prints the command, then runs it.
+spark_submit() {
+  echo "+ spark-submit $*" >&2
+  if [[ -n "${SPARK_HOME:-}" ]]; then
+    "$SPARK_HOME/bin/spark-submit" "$@"
+  else
+    require_tool java "install a Java 17 JDK"
+    [[ -f "$SPARK_CLASSPATH_FILE" ]] || die "$SPARK_CLASSPATH_FILE missing; run mvn package"
+    java "${SPARK_JAVA_OPENS[@]}" -Xmx"${DRIVER_MEMORY:-6g}" \
+      -Dlog4j2.configurationFile="$PROJECT_DIR/conf/log4j2.properties" -Dai.djl.offline=true \
+      -cp "$(cat "$SPARK_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit "$@"
+  fi
+}
