@@ -23,6 +23,8 @@ import java.util.Map;
  * @param checkpointEvery steps between checkpoints (0 = only at the end)
  * @param keepCheckpoints how many step checkpoints to keep
  * @param resume continue from the newest checkpoint in {@code output}
+ * @param autoResume resume when {@code output} holds a checkpoint, else start fresh (for retries by
+ *     a scheduler)
  * @param sampleEveryEpoch images in the grid sampled after each epoch (0 = none)
  * @param sampleSteps DDPM steps for those grids
  * @param limit use only the first N training images (0 = all)
@@ -47,6 +49,7 @@ public record TrainConfig(
     int checkpointEvery,
     int keepCheckpoints,
     boolean resume,
+    boolean autoResume,
     int sampleEveryEpoch,
     int sampleSteps,
     long limit,
@@ -101,6 +104,9 @@ public record TrainConfig(
         .option("checkpoint-every", "steps between checkpoints; 0 = only the final one", "500")
         .option("keep-checkpoints", "step checkpoints kept (older ones deleted)", "3")
         .flag("resume", "continue from the newest checkpoint in --output")
+        .flag(
+            "auto-resume",
+            "resume if --output has a checkpoint, else start (for scheduler retries)")
         .option(
             "sample-every-epoch", "images in a DDPM sample grid after each epoch; 0 = none", "16")
         .option("sample-steps", "DDPM steps for those grids", "50")
@@ -143,6 +149,7 @@ public record TrainConfig(
         p.integer("checkpoint-every"),
         p.integer("keep-checkpoints"),
         p.flag("resume"),
+        p.flag("auto-resume"),
         p.integer("sample-every-epoch"),
         p.integer("sample-steps"),
         p.longValue("limit"),

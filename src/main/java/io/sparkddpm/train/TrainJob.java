@@ -54,6 +54,9 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     UNetConfig unet = unetConfig(conf, cfg.modelConfig());
     int partitions = cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism();
     LOG.info("TrainJob options: {}", cfg.values());
+    // Load libtorch on the driver first: a missing native jar fails here, before any Spark job,
+    // and executors on the driver's machine find the library already extracted.
+    LOG.info("engine: {}", ai.djl.engine.Engine.getInstance().getEngineName());
 
     sc.setJobDescription("read MNIST from " + cfg.data());
     JavaRDD<MnistImage> images;

@@ -72,7 +72,9 @@ public final class Trainer {
     SchedulerConfig schedulerConfig = SchedulerConfig.ddpm();
     float[] alphasCumprod = new DdpmScheduler(schedulerConfig).alphasCumprod();
 
-    State s = cfg.resume() ? resume() : fresh();
+    boolean resuming =
+        cfg.resume() || (cfg.autoResume() && !Checkpoints.list(conf, output).isEmpty());
+    State s = resuming ? resume() : fresh();
     Metrics metrics = new Metrics(conf, output, s.step);
     LOG.info(
         "training {} images in {} shards: {} steps ({} per epoch), batch {}, from step {}",

@@ -1,0 +1,167 @@
+package io.sparkddpm.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkddpm.io.PngImages;
+import io.sparkddpm.io.SampleParquet;
+import io.sparkddpm.model.UNetConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The jobs through Spark's real launcher ({@code org.apache.spark.deploy.SparkSubmit}) with the
+ * packaged jar, exactly as {@code spark-submit --class TrainJob app.jar ...} runs them.
+ */
+class SparkSubmitIT {
+  @TempDir Path work;
+
+  static Path tinyConfig(Path dir) throws Exception {
+    UNetConfig tiny =
+        new UNetConfig(
+            32,
+            1,
+            1,
+            1,
+            new int[] {16, 32},
+            List.of("DownBlock2D", "AttnDownBlock2D"),
+            List.of("AttnUpBlock2D", "UpBlock2D"),
+            8,
+            1e-5,
+            8,
+            1,
+            true,
+            0);
+    Path file = dir.resolve("tiny.json");
+    Files.writeString(file, tiny.toJson());
+    return file;
+  }
+
+  @Test
+  void trainJobThenSampleJobWithStepsFiftyInLocalMode() throws Exception {
+    String nativeJar = Launcher.nativeJar().toString();
+    String jar = Launcher.JAR.toString();
+    Path run = work.resolve("run");
+    int train =
+        Launcher.submit(
+            "local-train.log",
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--jars",
+            nativeJar,
+            "--class",
+            "TrainJob",
+            jar,
+            "--data",
+            Launcher.PROJECT.resolve("data/mnist").toString(),
+            "--output",
+            run.toString(),
+            "--model-config",
+            tinyConfig(work).toString(),
+            "--limit",
+            "128",
+            "--batch-size",
+            "32",
+            "--max-steps",
+            "3",
+            "--sample-every-epoch",
+            "4",
+            "--sample-steps",
+            "5");
+    assertEquals(0, train, Launcher.log("local-train.log"));
+    assertTrue(Launcher.log("local-train.log").contains("TrainJob done: 3 steps"));
+    assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    assertTrue(Files.exists(run.resolve("final/unet/diffusion_pytorch_model.safetensors")));
+    assertTrue(Files.exists(run.resolve("samples/epoch-001.png")));
+
+    Path samples = work.resolve("samples");
+    int sample =
+        Launcher.submit(
+            "local-sample.log",
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--jars",
+            nativeJar,
+            "--class",
+            "SampleJob",
+            jar,
+            "--steps",
+            "50",
+            "--model",
+            run.resolve("final").toString(),
+            "--output",
+            samples.toString(),
+            "--num-images",
+            "4",
+            "--batch-size",
+            "2");
+    assertEquals(0, sample, Launcher.log("local-sample.log"));
+    assertTrue(Launcher.log("local-sample.log").contains("SampleJob done: 4 images"));
+    int rows = 0;
+    try (var parts = Files.list(samples.resolve("parquet"))) {
+      for (Path p : parts.filter(f -> f.toString().endsWith(".parquet")).toList()) {
+        for (var row :
+            SampleParquet.read(
+                new org.apache.hadoop.conf.Configuration(),
+                new org.apache.hadoop.fs.Path(p.toString()))) {
+          assertEquals(50, row.steps());
+          assertEquals(32, PngImages.decode(row.png()).width());
+          rows++;
+        }
+      }
+    }
+    assertEquals(4, rows);
+    assertTrue(Files.exists(samples.resolve("grid.png")));
+  }
+
+  @Test
+  void helpExitsZeroAndBadCommandLinesExitTwo() throws Exception {
+    String jar = Launcher.JAR.toString();
+    assertEquals(
+        0,
+        Launcher.submit("help.log", "--master", "local[1]", "--class", "TrainJob", jar, "--help"));
+    assertTrue(Launcher.log("help.log").contains("--batch-size"));
+    assertEquals(
+        2,
+        Launcher.submit(
+            "bad-option.log",
+            "--master",
+            "local[1]",
+            "--class",
+            "TrainJob",
+            jar,
+            "--data",
+            "x",
+            "--output",
+            "y",
+            "--bogus",
+            "1"));
+    assertTrue(Launcher.log("bad-option.log").contains("unknown option --bogus"));
+    assertEquals(
+        2,
+        Launcher.submit(
+            "bad-steps.log",
+            "--master",
+            "local[1]",
+            "--class",
+            "SampleJob",
+            jar,
+            "--model",
+            "m",
+            "--output",
+            "o",
+            "--steps",
+            "0"));
+    assertTrue(Launcher.log("bad-steps.log").contains("--steps must be in 1..1000"));
+    assertEquals(
+        2, Launcher.submit("eval.log", "--master", "local[1]", "--class", "EvaluateJob", jar));
+    assertTrue(Launcher.log("eval.log").contains("not implemented yet"));
+  }
+}

@@ -1,0 +1,101 @@
+"""spark-ddpm on a schedule: check MNIST -> TrainJob -> SampleJob (-> EvaluateJob when enabled).
+
+Configuration, none of it hard-coded here:
+  Connection  spark_ddpm      (type "spark"): host = the master (local[*], spark://host:7077,
+                              yarn, k8s://...), extra {"deploy-mode": "client", "spark-binary": "spark-submit"}
+  Variables   ddpm_project    folder of this project (scripts, jar, conf)
+              ddpm_data       MNIST path given to TrainJob (any Hadoop path)
+              ddpm_output     root of the outputs; each run writes <root>/<ds>/{train,samples}
+              ddpm_spark_conf JSON object of Spark confs (default {})
+              ddpm_train_args JSON list of extra TrainJob options (default [])
+              ddpm_sample_args JSON list of extra SampleJob options (default ["--steps", "50"])
+              ddpm_evaluate   "true" to add the EvaluateJob task (default "false")
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from airflow.models import Variable
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG
+
+CONN_ID = "spark_ddpm"
+RUN_DIR = "{{ var.value.ddpm_output }}/{{ ds }}"
+JAR = "{{ var.value.ddpm_project }}/target/spark-ddpm-0.1.0-SNAPSHOT.jar"
+NATIVE_JAR = "{{ var.value.ddpm_project }}/target/lib/pytorch-native-cpu-2.5.1-linux-x86_64.jar"
+
+
+def _json_variable(name: str, default):
+    # Read at parse time: the confs and the argument lists shape the operators themselves.
+    return json.loads(Variable.get(name, default_var=json.dumps(default)))
+
+
+with DAG(
+    dag_id="spark_ddpm",
+    description="Train a DDPM on MNIST with Spark, then sample from it",
+    schedule="@weekly",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    tags=["spark-ddpm"],
+) as dag:
+    spark_conf = _json_variable("ddpm_spark_conf", {})
+
+    check_data = BashOperator(
+        task_id="check_data",
+        bash_command=(
+            "if [[ '{{ var.value.ddpm_data }}' == /* && -d '{{ var.value.ddpm_data }}' ]] || "
+            "[[ '{{ var.value.ddpm_data }}' != *://* ]]; then "
+            "'{{ var.value.ddpm_project }}/submit/fetch-mnist.sh' --dest '{{ var.value.ddpm_data }}'; "
+            "else echo 'remote data path, checked by TrainJob: {{ var.value.ddpm_data }}'; fi"
+        ),
+    )
+
+    train = SparkSubmitOperator(
+        task_id="train",
+        conn_id=CONN_ID,
+        application=JAR,
+        java_class="TrainJob",
+        jars=NATIVE_JAR,
+        conf=spark_conf,
+        name="spark-ddpm-train-{{ ds }}",
+        application_args=[
+            "--data", "{{ var.value.ddpm_data }}",
+            "--output", RUN_DIR + "/train",
+            *_json_variable("ddpm_train_args", []),
+        ],
+    )
+
+    sample = SparkSubmitOperator(
+        task_id="sample",
+        conn_id=CONN_ID,
+        application=JAR,
+        java_class="SampleJob",
+        jars=NATIVE_JAR,
+        conf=spark_conf,
+        name="spark-ddpm-sample-{{ ds }}",
+        application_args=[
+            "--model", RUN_DIR + "/train/final",
+            "--output", RUN_DIR + "/samples",
+            "--overwrite",
+            *_json_variable("ddpm_sample_args", ["--steps", "50"]),
+        ],
+    )
+
+    check_data >> train >> sample
+
+    if Variable.get("ddpm_evaluate", default_var="false") == "true":
+        evaluate = SparkSubmitOperator(
+            task_id="evaluate",
+            conn_id=CONN_ID,
+            application=JAR,
+            java_class="EvaluateJob",
+            jars=NATIVE_JAR,
+            conf=spark_conf,
+            application_args=["--samples", RUN_DIR + "/samples"],
+        )
+        sample >> evaluate

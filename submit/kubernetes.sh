@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# TrainJob or SampleJob on Kubernetes, with the executor image of docker/ (which holds the jar
+# and libtorch under /opt/spark-ddpm). Example:
+#   K8S_MASTER=k8s://https://api.example:6443 IMAGE=registry/spark-ddpm:0.1.0-cuda GPU=1 \
+#     submit/kubernetes.sh train --data s3a://bucket/mnist --output s3a://bucket/runs/r1
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+usage() { echo "Usage: K8S_MASTER=k8s://https://host:port IMAGE=image [GPU=1] [NAMESPACE=ns] submit/kubernetes.sh train|sample [job options...]"; }
+[[ $# -ge 1 ]] || { usage >&2; exit 2; }
+case "$1" in
+  train) CLASS=TrainJob ;;
+  sample) CLASS=SampleJob ;;
+  -h|--help) usage; exit 0 ;;
+  *) usage >&2; die "unknown job $1 (train or sample)" ;;
+esac
+shift
+[[ -n "${K8S_MASTER:-}" ]] || die "set K8S_MASTER, e.g. k8s://https://kubernetes.default.svc"
+[[ -n "${IMAGE:-}" ]] || die "set IMAGE to an image built from docker/Dockerfile.cpu or docker/Dockerfile.gpu"
+PROPS="$PROJECT_DIR/conf/spark-defaults.cpu.conf"
+EXTRA=()
+if [[ "${GPU:-0}" == 1 ]]; then
+  PROPS="$PROJECT_DIR/conf/spark-defaults.gpu.conf"
+  EXTRA=(--conf spark.executor.resource.gpu.vendor=nvidia.com)
+fi
+# The jars are inside the image (local:// paths), so nothing is uploaded.
+spark_submit --master "$K8S_MASTER" --deploy-mode cluster --properties-file "$PROPS" "${EXTRA[@]}" \
+  --conf spark.kubernetes.namespace="${NAMESPACE:-default}" \
+  --conf spark.kubernetes.container.image="$IMAGE" \
+  --conf spark.kubernetes.authenticate.driver.serviceAccountName="${SERVICE_ACCOUNT:-spark}" \
+  --conf spark.driver.extraJavaOptions=-Dai.djl.offline=true \
+  --jars local:///opt/spark-ddpm/lib/pytorch-native.jar \
+  --class "$CLASS" local:///opt/spark-ddpm/spark-ddpm.jar "$@"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# TrainJob or SampleJob on this machine (--master local[*]); everything after the job name is
+# passed to the job. Example:
+#   submit/local.sh train --data data/mnist --output runs/r1 --epochs 1
+#   submit/local.sh sample --model runs/r1/final --output samples/r1 --steps 50
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+usage() {
+  echo "Usage: submit/local.sh train|sample [job options...]   (job --help lists them)"
+}
+[[ $# -ge 1 ]] || { usage >&2; exit 2; }
+case "$1" in
+  train) CLASS=TrainJob ;;
+  sample) CLASS=SampleJob ;;
+  -h|--help) usage; exit 0 ;;
+  *) usage >&2; die "unknown job $1 (train or sample)" ;;
+esac
+shift
+build_jar
+# One task with all cores: spark.task.cpus becomes libtorch's intra-op thread count.
+spark_submit --master 'local[*]' --conf spark.task.cpus="$(nproc)" \
+  --properties-file "$PROJECT_DIR/conf/spark-defaults.cpu.conf" \
+  --jars "$(native_jar)" --class "$CLASS" "$APP_JAR" "$@"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# TrainJob or SampleJob on a Spark standalone cluster. Example:
+#   SPARK_MASTER=spark://host:7077 submit/standalone.sh train --data hdfs:///mnist --output hdfs:///runs/r1
+# GPU cluster: GPU=1 uses conf/spark-defaults.gpu.conf (one GPU per executor and per task).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+usage() {
+  echo "Usage: SPARK_MASTER=spark://host:7077 [GPU=1] submit/standalone.sh train|sample [job options...]"
+}
+[[ $# -ge 1 ]] || { usage >&2; exit 2; }
+case "$1" in
+  train) CLASS=TrainJob ;;
+  sample) CLASS=SampleJob ;;
+  -h|--help) usage; exit 0 ;;
+  *) usage >&2; die "unknown job $1 (train or sample)" ;;
+esac
+shift
+[[ -n "${SPARK_MASTER:-}" ]] || die "set SPARK_MASTER, e.g. spark://127.0.0.1:7077 (submit/cluster-local.sh start prints it)"
+PROPS="$PROJECT_DIR/conf/spark-defaults.cpu.conf"
+[[ "${GPU:-0}" == 1 ]] && PROPS="$PROJECT_DIR/conf/spark-defaults.gpu.conf"
+build_jar
+spark_submit --master "$SPARK_MASTER" --deploy-mode client --properties-file "$PROPS" \
+  --jars "$(native_jar)" --class "$CLASS" "$APP_JAR" "$@"
