@@ -10,17 +10,16 @@ Configuration, none of it hard-coded here:
               ddpm_train_args JSON list of extra TrainJob options (default [])
               ddpm_sample_args JSON list of extra SampleJob options (default ["--steps", "50"])
               ddpm_evaluate   "true" to add the EvaluateJob task (default "false")
+              ddpm_retries    retries per task (default 2), ddpm_retry_delay_minutes (default 5)
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 
-from airflow.models import Variable
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, Variable
 
 CONN_ID = "spark_ddpm"
 RUN_DIR = "{{ var.value.ddpm_output }}/{{ ds }}"
@@ -30,7 +29,7 @@ NATIVE_JAR = "{{ var.value.ddpm_project }}/target/lib/pytorch-native-cpu-2.5.1-l
 
 def _json_variable(name: str, default):
     # Read at parse time: the confs and the argument lists shape the operators themselves.
-    return json.loads(Variable.get(name, default_var=json.dumps(default)))
+    return Variable.get(name, default=default, deserialize_json=True)
 
 
 with DAG(
@@ -40,7 +39,10 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "retries": int(Variable.get("ddpm_retries", default="2")),
+        "retry_delay": timedelta(minutes=float(Variable.get("ddpm_retry_delay_minutes", default="5"))),
+    },
     tags=["spark-ddpm"],
 ) as dag:
     spark_conf = _json_variable("ddpm_spark_conf", {})
@@ -66,6 +68,7 @@ with DAG(
         application_args=[
             "--data", "{{ var.value.ddpm_data }}",
             "--output", RUN_DIR + "/train",
+            "--auto-resume",  # a retried task continues from its last checkpoint
             *_json_variable("ddpm_train_args", []),
         ],
     )
@@ -88,7 +91,7 @@ with DAG(
 
     check_data >> train >> sample
 
-    if Variable.get("ddpm_evaluate", default_var="false") == "true":
+    if Variable.get("ddpm_evaluate", default="false") == "true":
         evaluate = SparkSubmitOperator(
             task_id="evaluate",
             conn_id=CONN_ID,
