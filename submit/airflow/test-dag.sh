@@ -56,6 +56,7 @@ fi
 "$AIRFLOW" dags list 2>/dev/null | grep -q spark_ddpm || { echo "error: DAG spark_ddpm not found" >&2; exit 1; }
 
 DS=2026-11-26
+rm -rf "${OUT_ROOT:?}/$DS"
 "$AIRFLOW" dags test spark_ddpm "$DS"
 for f in "$OUT_ROOT/$DS/train/final/unet/diffusion_pytorch_model.safetensors" \
          "$OUT_ROOT/$DS/samples/grid.png" "$OUT_ROOT/$DS/samples/parquet"; do

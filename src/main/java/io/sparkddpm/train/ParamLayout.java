@@ -87,6 +87,20 @@ public final class ParamLayout implements Serializable {
     return offsets[i];
   }
 
+  /** Names of the parameters holding non-finite values in {@code flat}, at most {@code max}. */
+  public List<String> nonFinite(float[] flat, int max) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < names.size() && out.size() < max; i++) {
+      for (int k = offsets[i]; k < offsets[i + 1]; k++) {
+        if (!Float.isFinite(flat[k])) {
+          out.add(names.get(i));
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   /** Number of parameters (tensors). */
   int count() {
     return names.size();

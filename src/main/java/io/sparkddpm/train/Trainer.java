@@ -72,8 +72,7 @@ public final class Trainer {
     SchedulerConfig schedulerConfig = SchedulerConfig.ddpm();
     float[] alphasCumprod = new DdpmScheduler(schedulerConfig).alphasCumprod();
 
-    boolean resuming =
-        cfg.resume() || (cfg.autoResume() && !Checkpoints.list(conf, output).isEmpty());
+    boolean resuming = cfg.resume() || (cfg.autoResume() && newestCheckpoint() != null);
     State s = resuming ? resume() : fresh();
     Metrics metrics = new Metrics(conf, output, s.step);
     LOG.info(
@@ -112,14 +111,12 @@ public final class Trainer {
       long t0 = System.nanoTime();
       AllReduce.Mean mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
       if (!Double.isFinite(mean.loss()) || !allFinite(mean.grad())) {
+        List<String> bad = new ParamLayout(new UNet2DModel(unetConfig)).nonFinite(mean.grad(), 5);
         throw new IllegalStateException(
-            "non-finite loss or gradient at step "
-                + (step + 1)
-                + " (loss "
-                + mean.loss()
-                + "); stopped, the last good checkpoint in "
-                + output
-                + " is kept");
+            String.format(
+                "non-finite loss or gradient at step %d (loss %s; non-finite gradient in %s);"
+                    + " stopped, the last good checkpoint in %s is kept",
+                step + 1, mean.loss(), bad, output));
       }
       if (cfg.gradClip() > 0) {
         clip(mean.grad(), cfg.gradClip());
@@ -199,12 +196,11 @@ public final class Trainer {
   }
 
   private State resume() throws IOException {
-    List<Path> all = Checkpoints.list(conf, output);
-    if (all.isEmpty()) {
+    Path dir = newestCheckpoint();
+    if (dir == null) {
       throw new io.sparkddpm.cli.UsageException(
-          "--resume: no checkpoint-<step> folder in " + output);
+          "--resume: no checkpoint-<step> or final/ in " + output);
     }
-    Path dir = all.get(all.size() - 1);
     Checkpoints.Contents c = Checkpoints.read(conf, dir);
     JsonObject state =
         JsonParser.parseString(
@@ -252,6 +248,24 @@ public final class Trainer {
     s.startStep = s.step;
     LOG.info("resuming from {} at step {}", dir, s.step);
     return s;
+  }
+
+  /** The checkpoint with the highest step: the newest checkpoint-<step>, or final/ if later. */
+  private Path newestCheckpoint() throws IOException {
+    List<Path> all = Checkpoints.list(conf, output);
+    Path newest = all.isEmpty() ? null : all.get(all.size() - 1);
+    Path fin = new Path(output, "final");
+    if (fin.getFileSystem(conf).exists(new Path(fin, "trainer_state.json"))) {
+      long finalStep =
+          JsonParser.parseString(Checkpoints.read(conf, fin).trainerState().orElseThrow())
+              .getAsJsonObject()
+              .get("step")
+              .getAsLong();
+      if (newest == null || finalStep >= Checkpoints.stepOf(newest)) {
+        newest = fin;
+      }
+    }
+    return newest;
   }
 
   private void checkpoint(Path dir, State s, long step, int epoch) throws IOException {

@@ -141,6 +141,10 @@ class TrainJobTest extends SparkSessionTestBase {
     train("twice", "--max-steps", "2", "--checkpoint-every", "1");
     var refused = assertThrows(UsageException.class, () -> train("twice", "--max-steps", "2"));
     assertTrue(refused.getMessage().contains("--resume"), refused.getMessage());
+    // --auto-resume (what a scheduler's retry passes) continues from the newest checkpoint,
+    // final/ included, and starts fresh where there is none.
+    assertEquals(1, train("twice", "--max-steps", "3", "--auto-resume").steps());
+    assertEquals(1, train("auto-fresh", "--max-steps", "1", "--auto-resume").steps());
 
     var diverged =
         assertThrows(
