@@ -83,6 +83,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
       throw new UsageException(
           "--output " + out + " already exists; pass --overwrite to replace it");
     }
+    io.sparkddpm.model.Engines.pytorch(); // fail fast, naming the native jar, if it is missing
     Checkpoints.Contents ckpt = readCheckpoint(conf, cfg);
     Map<String, Tensor> weights =
         cfg.ema()

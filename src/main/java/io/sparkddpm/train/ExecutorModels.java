@@ -70,6 +70,7 @@ public final class ExecutorModels {
   /** The cached model for {@code config} on this task's device, built on first use. */
   public static Loaded get(UNetConfig config) {
     configureThreads();
+    io.sparkddpm.model.Engines.pytorch();
     Device device = taskDevice();
     return CACHE.computeIfAbsent(config.toJson() + "@" + device, k -> new Loaded(config, device));
   }

@@ -56,7 +56,7 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     LOG.info("TrainJob options: {}", cfg.values());
     // Load libtorch on the driver first: a missing native jar fails here, before any Spark job,
     // and executors on the driver's machine find the library already extracted.
-    LOG.info("engine: {}", ai.djl.engine.Engine.getInstance().getEngineName());
+    LOG.info("engine: {}", io.sparkddpm.model.Engines.pytorch().getEngineName());
 
     sc.setJobDescription("read MNIST from " + cfg.data());
     JavaRDD<MnistImage> images;
