@@ -58,3 +58,12 @@ spark_submit() {
       -cp "$(cat "$SPARK_CLASSPATH_FILE")" org.apache.spark.deploy.SparkSubmit "$@"
   fi
 }
+
+# job_class NAME: the entry class of a job name given to the submit scripts.
+job_class() {
+  case "$1" in
+    train) echo TrainJob ;;
+    sample) echo SampleJob ;;
+    *) die "unknown job $1 (train or sample)" ;;
+  esac
+}

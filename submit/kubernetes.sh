@@ -8,12 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { echo "Usage: K8S_MASTER=k8s://https://host:port IMAGE=image [GPU=1] [NAMESPACE=ns] submit/kubernetes.sh train|sample [job options...]"; }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
-case "$1" in
-  train) CLASS=TrainJob ;;
-  sample) CLASS=SampleJob ;;
-  -h|--help) usage; exit 0 ;;
-  *) usage >&2; die "unknown job $1 (train or sample)" ;;
-esac
+[[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
+CLASS="$(job_class "$1")"
 shift
 [[ -n "${K8S_MASTER:-}" ]] || die "set K8S_MASTER, e.g. k8s://https://kubernetes.default.svc"
 [[ -n "${IMAGE:-}" ]] || die "set IMAGE to an image built from docker/Dockerfile.cpu or docker/Dockerfile.gpu"

@@ -10,12 +10,8 @@ usage() {
   echo "Usage: submit/local.sh train|sample [job options...]   (job --help lists them)"
 }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
-case "$1" in
-  train) CLASS=TrainJob ;;
-  sample) CLASS=SampleJob ;;
-  -h|--help) usage; exit 0 ;;
-  *) usage >&2; die "unknown job $1 (train or sample)" ;;
-esac
+[[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
+CLASS="$(job_class "$1")"
 shift
 build_jar
 # One task with all cores: spark.task.cpus becomes libtorch's intra-op thread count.

@@ -9,12 +9,8 @@ usage() {
   echo "Usage: SPARK_MASTER=spark://host:7077 [GPU=1] submit/standalone.sh train|sample [job options...]"
 }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
-case "$1" in
-  train) CLASS=TrainJob ;;
-  sample) CLASS=SampleJob ;;
-  -h|--help) usage; exit 0 ;;
-  *) usage >&2; die "unknown job $1 (train or sample)" ;;
-esac
+[[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
+CLASS="$(job_class "$1")"
 shift
 [[ -n "${SPARK_MASTER:-}" ]] || die "set SPARK_MASTER, e.g. spark://127.0.0.1:7077 (submit/cluster-local.sh start prints it)"
 PROPS="$PROJECT_DIR/conf/spark-defaults.cpu.conf"

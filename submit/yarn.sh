@@ -7,12 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { echo "Usage: [GPU=1] submit/yarn.sh train|sample [job options...]   (needs SPARK_HOME, HADOOP_CONF_DIR)"; }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
-case "$1" in
-  train) CLASS=TrainJob ;;
-  sample) CLASS=SampleJob ;;
-  -h|--help) usage; exit 0 ;;
-  *) usage >&2; die "unknown job $1 (train or sample)" ;;
-esac
+[[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
+CLASS="$(job_class "$1")"
 shift
 [[ -n "${HADOOP_CONF_DIR:-}${YARN_CONF_DIR:-}" ]] || die "set HADOOP_CONF_DIR (or YARN_CONF_DIR) to the cluster's configuration"
 PROPS="$PROJECT_DIR/conf/spark-defaults.cpu.conf"

@@ -8,7 +8,6 @@ import io.sparkddpm.io.SampleParquet;
 import io.sparkddpm.model.UNetConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,21 +19,7 @@ class SparkSubmitIT {
   @TempDir Path work;
 
   static Path tinyConfig(Path dir) throws Exception {
-    UNetConfig tiny =
-        new UNetConfig(
-            32,
-            1,
-            1,
-            1,
-            new int[] {16, 32},
-            List.of("DownBlock2D", "AttnDownBlock2D"),
-            List.of("AttnUpBlock2D", "UpBlock2D"),
-            8,
-            1e-5,
-            8,
-            1,
-            true,
-            0);
+    UNetConfig tiny = io.sparkddpm.train.TinyRun.tinyConfig();
     Path file = dir.resolve("tiny.json");
     Files.writeString(file, tiny.toJson());
     return file;

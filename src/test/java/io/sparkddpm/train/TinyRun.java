@@ -10,11 +10,11 @@ import java.util.Arrays;
 import java.util.List;
 
 /** A tiny UNet and command lines for fast training tests on the real MNIST files. */
-final class TinyRun {
+public final class TinyRun {
   private TinyRun() {}
 
   /** Two levels of 16 and 32 channels, one resnet each, attention on the deeper level. */
-  static UNetConfig tinyConfig() {
+  public static UNetConfig tinyConfig() {
     return new UNetConfig(
         32,
         1,
