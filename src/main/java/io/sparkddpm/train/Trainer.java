@@ -36,6 +36,7 @@ public final class Trainer {
   private final Configuration conf;
   private final Path output;
   private final Map<String, String> provenance;
+  private final ParamLayout layout;
 
   /** What a finished run produced. */
   public record Result(
@@ -57,6 +58,7 @@ public final class Trainer {
     this.conf = conf;
     this.output = new Path(cfg.output());
     this.provenance = provenance;
+    this.layout = new ParamLayout(new UNet2DModel(unetConfig));
   }
 
   /**
@@ -111,7 +113,7 @@ public final class Trainer {
       long t0 = System.nanoTime();
       AllReduce.Mean mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
       if (!Double.isFinite(mean.loss()) || !allFinite(mean.grad())) {
-        List<String> bad = new ParamLayout(new UNet2DModel(unetConfig)).nonFinite(mean.grad(), 5);
+        List<String> bad = layout.nonFinite(mean.grad(), 5);
         throw new IllegalStateException(
             String.format(
                 "non-finite loss or gradient at step %d (loss %s; non-finite gradient in %s);"
@@ -187,7 +189,6 @@ public final class Trainer {
               + " or choose another folder");
     }
     UNet2DModel shapes = new UNet2DModel(unetConfig);
-    ParamLayout layout = new ParamLayout(shapes);
     State s = new State();
     s.params = layout.flatten(UNetWeights.torchDefaultInit(shapes, cfg.seed()));
     s.ema = cfg.emaDecay() > 0 ? s.params.clone() : null;
@@ -228,7 +229,6 @@ public final class Trainer {
     if (!c.unetConfig().equals(unetConfig)) {
       throw new io.sparkddpm.cli.UsageException("--resume: the model config differs from " + dir);
     }
-    ParamLayout layout = new ParamLayout(new UNet2DModel(unetConfig));
     State s = new State();
     s.params = layout.flatten(c.unet());
     s.ema =
@@ -255,9 +255,10 @@ public final class Trainer {
     List<Path> all = Checkpoints.list(conf, output);
     Path newest = all.isEmpty() ? null : all.get(all.size() - 1);
     Path fin = new Path(output, "final");
-    if (fin.getFileSystem(conf).exists(new Path(fin, "trainer_state.json"))) {
+    Path finState = new Path(fin, "trainer_state.json");
+    if (fin.getFileSystem(conf).exists(finState)) {
       long finalStep =
-          JsonParser.parseString(Checkpoints.read(conf, fin).trainerState().orElseThrow())
+          JsonParser.parseString(io.sparkddpm.io.HadoopFiles.readText(conf, finState))
               .getAsJsonObject()
               .get("step")
               .getAsLong();
@@ -269,7 +270,6 @@ public final class Trainer {
   }
 
   private void checkpoint(Path dir, State s, long step, int epoch) throws IOException {
-    ParamLayout layout = new ParamLayout(new UNet2DModel(unetConfig));
     Map<String, Tensor> optimizer = new LinkedHashMap<>();
     optimizer.put("exp_avg", Tensor.ofFloats(new long[] {s.params.length}, s.adam.m()));
     optimizer.put("exp_avg_sq", Tensor.ofFloats(new long[] {s.params.length}, s.adam.v()));
