@@ -45,8 +45,12 @@ SPARK_JAVA_OPENS=(
   --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
 )
 
-# spark_submit ARGS...: prints the command, then runs it.
+# spark_submit ARGS...: prints the command, then runs it. $SPARK_ARGS (word-split) adds
+# spark-submit options, e.g. SPARK_ARGS="--conf spark.executor.cores=1 --conf spark.task.cpus=1".
 spark_submit() {
+  local extra=()
+  read -ra extra <<<"${SPARK_ARGS:-}"
+  set -- "${extra[@]}" "$@"
   echo "+ spark-submit $*" >&2
   if [[ -n "${SPARK_HOME:-}" ]]; then
     "$SPARK_HOME/bin/spark-submit" "$@"
