@@ -112,11 +112,21 @@ public final class Trainer {
 
       long t0 = System.nanoTime();
       AllReduce.Mean mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
-      if (!Double.isFinite(mean.loss()) || !allFinite(mean.grad())) {
+      if (!finite(mean)) {
+        // A step is a pure function of (weights, plan), so computing it again tells a real
+        // divergence (non-finite again) from a transient fault of one computation.
+        LOG.warn(
+            "non-finite loss or gradient at step {} (loss {}; in {}); computing the step again",
+            step + 1,
+            mean.loss(),
+            layout.nonFinite(mean.grad(), 5));
+        mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
+      }
+      if (!finite(mean)) {
         List<String> bad = layout.nonFinite(mean.grad(), 5);
         throw new IllegalStateException(
             String.format(
-                "non-finite loss or gradient at step %d (loss %s; non-finite gradient in %s);"
+                "non-finite loss or gradient at step %d, twice (loss %s; non-finite gradient in %s);"
                     + " stopped, the last good checkpoint in %s is kept",
                 step + 1, mean.loss(), bad, output));
       }
@@ -308,6 +318,10 @@ public final class Trainer {
       p[j] = tmp;
     }
     return p;
+  }
+
+  private static boolean finite(AllReduce.Mean mean) {
+    return Double.isFinite(mean.loss()) && allFinite(mean.grad());
   }
 
   private static boolean allFinite(float[] v) {
