@@ -91,6 +91,10 @@ public final class Sampler {
     long[] timesteps = scheduler.timesteps();
     List<float[]> kept = new ArrayList<>();
     long[] keptAt = new long[Math.max(snapshots, 0)];
+    // libtorch's grad mode is per thread and on by default in a Spark task thread: without this,
+    // every step's x_t would keep the autograd graph of all earlier steps alive (tens of GB).
+    boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
+    ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     try (NDManager loop = manager.newSubManager()) {
       NDArray x = noise.start(loop, shape); // x_T: (B, C, S, S)
       ParameterStore ps = new ParameterStore(loop, false);
@@ -116,6 +120,8 @@ public final class Sampler {
         }
       }
       return new Result(x.toFloatArray(), kept, keptAt);
+    } finally {
+      ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
     }
   }
 }
