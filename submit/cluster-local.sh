@@ -14,6 +14,7 @@ usage() {
   echo "Usage: submit/cluster-local.sh start [--workers N] [--cores C] [--memory M] [--port P] | stop | status"
 }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
+[[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
 CMD="$1"; shift
 while [[ $# -gt 0 ]]; do
   case "$1" in
