@@ -8,4 +8,11 @@ public final class UsageException extends RuntimeException {
   public UsageException(String message) {
     super(message);
   }
+
+  /** Throws a usage error with {@code message} unless {@code ok}. */
+  public static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new UsageException(message);
+    }
+  }
 }

@@ -42,30 +42,24 @@ public record SampleConfig(
 
   /** Validates ranges; messages name the option. */
   public SampleConfig {
-    check(!model.isBlank(), "--model is required");
-    check(!output.isBlank(), "--output is required");
-    check(steps >= 1 && steps <= 1000, "--steps must be in 1..1000, got " + steps);
-    check(numImages >= 1, "--num-images must be >= 1, got " + numImages);
+    UsageException.check(!model.isBlank(), "--model is required");
+    UsageException.check(!output.isBlank(), "--output is required");
+    UsageException.check(steps >= 1 && steps <= 1000, "--steps must be in 1..1000, got " + steps);
+    UsageException.check(numImages >= 1, "--num-images must be >= 1, got " + numImages);
     scheduler = scheduler.toLowerCase(Locale.ROOT);
-    check(
+    UsageException.check(
         scheduler.isEmpty() || scheduler.equals("ddpm") || scheduler.equals("ddim"),
         "--scheduler must be ddpm or ddim, got \"" + scheduler + "\"");
-    check(eta >= 0 && eta <= 1, "--eta must be in [0, 1], got " + eta);
-    check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
-    check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
+    UsageException.check(eta >= 0 && eta <= 1, "--eta must be in [0, 1], got " + eta);
+    UsageException.check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
+    UsageException.check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
     pixelRange = pixelRange.toLowerCase(Locale.ROOT);
-    check(
+    UsageException.check(
         pixelRange.isEmpty()
             || pixelRange.equals("minus_one_to_one")
             || pixelRange.equals("zero_to_one"),
         "--pixel-range must be minus_one_to_one or zero_to_one, got \"" + pixelRange + "\"");
     values = Map.copyOf(values);
-  }
-
-  private static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
-    }
   }
 
   /** The options SampleJob declares. */

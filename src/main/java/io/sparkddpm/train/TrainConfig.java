@@ -62,30 +62,29 @@ public record TrainConfig(
 
   /** Validates ranges; messages name the option. */
   public TrainConfig {
-    check(!data.isBlank(), "--data is required");
-    check(!output.isBlank(), "--output is required");
-    check(epochs >= 1, "--epochs must be >= 1, got " + epochs);
-    check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
-    check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
-    check(lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
-    check(emaDecay >= 0 && emaDecay < 1, "--ema-decay must be in [0, 1), got " + emaDecay);
-    check(gradClip >= 0, "--grad-clip must be >= 0, got " + gradClip);
-    check(checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
-    check(keepCheckpoints >= 1, "--keep-checkpoints must be >= 1, got " + keepCheckpoints);
-    check(sampleEveryEpoch >= 0, "--sample-every-epoch must be >= 0, got " + sampleEveryEpoch);
-    check(
+    UsageException.check(!data.isBlank(), "--data is required");
+    UsageException.check(!output.isBlank(), "--output is required");
+    UsageException.check(epochs >= 1, "--epochs must be >= 1, got " + epochs);
+    UsageException.check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
+    UsageException.check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
+    UsageException.check(
+        lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
+    UsageException.check(
+        emaDecay >= 0 && emaDecay < 1, "--ema-decay must be in [0, 1), got " + emaDecay);
+    UsageException.check(gradClip >= 0, "--grad-clip must be >= 0, got " + gradClip);
+    UsageException.check(
+        checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
+    UsageException.check(
+        keepCheckpoints >= 1, "--keep-checkpoints must be >= 1, got " + keepCheckpoints);
+    UsageException.check(
+        sampleEveryEpoch >= 0, "--sample-every-epoch must be >= 0, got " + sampleEveryEpoch);
+    UsageException.check(
         sampleSteps >= 1 && sampleSteps <= 1000,
         "--sample-steps must be in 1..1000, got " + sampleSteps);
-    check(limit >= 0, "--limit must be >= 0, got " + limit);
-    check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
-    check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
+    UsageException.check(limit >= 0, "--limit must be >= 0, got " + limit);
+    UsageException.check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
+    UsageException.check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
     values = Map.copyOf(values);
-  }
-
-  private static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new UsageException(message);
-    }
   }
 
   /** The options TrainJob declares, with the tutorial's defaults. */
