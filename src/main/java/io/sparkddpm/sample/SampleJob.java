@@ -47,7 +47,12 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
   static final int TRAJECTORY_POINTS = 10;
 
   /** What a run wrote. */
-  public record Result(Path output, long images, int partitions, double seconds) {}
+  /**
+   * What a run did: {@code seconds} is the whole job (checkpoint, tasks, figures, commit), {@code
+   * samplingSeconds} the reverse process summed over tasks (model and scheduler only).
+   */
+  public record Result(
+      Path output, long images, int partitions, double seconds, double samplingSeconds) {}
 
   @Override
   public Options options() {
@@ -64,12 +69,14 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     Result r = sample(spark, cfg);
     return String.format(
         Locale.ROOT,
-        "SampleJob done: %d images in %.1fs (%.2f images/s) over %d tasks -> %s",
+        "SampleJob done: %d images in %.1fs over %d tasks -> %s (reverse process: %.1fs of task"
+            + " time, %.2f images/s per task)",
         r.images(),
         r.seconds(),
-        r.images() / r.seconds(),
         r.partitions(),
-        r.output());
+        r.output(),
+        r.samplingSeconds(),
+        r.images() / r.samplingSeconds());
   }
 
   /** Generates the images as configured. */
@@ -116,6 +123,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
         Math.min(batches.size(), cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism());
     Path staging = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
     Broadcast<float[]> bc = sc.broadcast(flat);
+    double sampling;
     try {
       fs.mkdirs(staging);
       Map<String, String> hadoop = new HashMap<>();
@@ -134,6 +142,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
                   new SampleTask(
                       bc, ckpt.unetConfig(), scheduler, cfg, range, staging.toString(), hadoop))
               .collect();
+      sampling = outputs.stream().mapToDouble(SampleTask.Output::samplingSeconds).sum();
       commitParts(fs, staging, outputs);
       writeFigures(conf, staging, outputs, ckpt, flat, scheduler, range, cfg);
       HadoopFiles.writeText(
@@ -150,7 +159,8 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
         fs.delete(staging, true);
       }
     }
-    return new Result(out, cfg.numImages(), partitions, (System.nanoTime() - started) / 1e9);
+    return new Result(
+        out, cfg.numImages(), partitions, (System.nanoTime() - started) / 1e9, sampling);
   }
 
   private static Checkpoints.Contents readCheckpoint(Configuration conf, SampleConfig cfg) {

@@ -34,8 +34,16 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
   /** Images shown in the grid; their PNGs travel back to the driver. */
   static final int GRID_IMAGES = 64;
 
-  /** A task's result: its part file, how many rows it holds, and the grid's images it made. */
-  record Output(int partition, String file, int rows, TreeMap<Long, byte[]> gridImages)
+  /**
+   * A task's result: its part file, how many rows it holds, the grid's images it made, and the
+   * seconds its reverse process took (model calls and scheduler steps, no I/O).
+   */
+  record Output(
+      int partition,
+      String file,
+      int rows,
+      TreeMap<Long, byte[]> gridImages,
+      double samplingSeconds)
       implements Serializable {}
 
   private final Broadcast<float[]> weights;
@@ -78,6 +86,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
     List<SampleParquet.SampleRow> rows = new ArrayList<>();
     TreeMap<Long, byte[]> grid = new TreeMap<>();
     String algorithm = schedulerConfig.algorithm().name().toLowerCase(java.util.Locale.ROOT);
+    long samplingNanos = 0;
     while (batches.hasNext()) {
       long[] indices = batches.next();
       Sampler.Result r;
@@ -85,9 +94,11 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
         m.load(weights.value(), weights.id());
         NoiseScheduler scheduler = NoiseScheduler.create(schedulerConfig);
         scheduler.setTimesteps(cfg.steps());
+        long started = System.nanoTime();
         try (NDManager batchManager = m.manager().newSubManager()) {
           r = Sampler.sample(m.model(), batchManager, scheduler, cfg.seed(), indices, 0);
         }
+        samplingNanos += System.nanoTime() - started;
       }
       List<byte[]> images = SampleImages.toU8(r.images(), indices.length, range);
       int side = unet.sampleSize();
@@ -112,6 +123,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
     } catch (IOException e) {
       throw new UncheckedIOException("writing " + file + " to " + staging, e);
     }
-    return List.of(new Output(ctx.partitionId(), file, rows.size(), grid)).iterator();
+    return List.of(new Output(ctx.partitionId(), file, rows.size(), grid, samplingNanos / 1e9))
+        .iterator();
   }
 }
