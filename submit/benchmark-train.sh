@@ -15,18 +15,21 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 require_tool python3 "used to summarise metrics.jsonl"
-build_jar
+require_tool mvn "install Maven 3.8+"
 "$PROJECT_DIR/submit/fetch-mnist.sh" >/dev/null
-(cd "$PROJECT_DIR" && mvn -B -q test-compile -Dspotless.check.skip=true) || die "test-compile failed"
+# Always rebuild: a benchmark of a stale jar measures the wrong code.
+(cd "$PROJECT_DIR" && mvn -B -q package -DskipTests -Dspotless.check.skip=true) || die "build failed"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 
-# Median images/s over steps 2..N of a run's metrics.jsonl.
-rate() {
+# Medians over steps 2..N of a run's metrics.jsonl: images/s, step wall time, and the slowest
+# task's own computation (compute_s); their difference is what the step costs beyond computing.
+medians() {
   python3 - "$1" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][1:]
-print(f"{statistics.median(r['images_per_s'] for r in rows):.1f}")
+m = lambda k: statistics.median(r[k] for r in rows)
+print(f"{m('images_per_s'):.1f} {m('step_s'):.3f} {m('compute_s'):.3f}")
 PY
 }
 
@@ -43,11 +46,16 @@ java -Xmx6g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=2 -cp "$TEST_CP" 
   io.sparkddpm.bench.LocalTrainBenchmark "$PROJECT_DIR/data/mnist" "$OUT/plain" "$STEPS" >"$OUT/plain.log" 2>&1 \
   || { cat "$OUT/plain.log"; die "plain Java run failed"; }
 
-plain=$(rate "$OUT/plain/metrics.jsonl")
-echo "tutorial UNet, batch 128, $STEPS steps per run (median of steps 2..$STEPS), $(nproc) cores"
-printf '%-28s %8s images/s\n' "plain Java (no Spark)" "$plain"
+read -r plain plain_step plain_compute <<<"$(medians "$OUT/plain/metrics.jsonl")"
+echo "tutorial UNet, batch 128, $STEPS steps per run (medians of steps 2..$STEPS), $(nproc) cores"
+echo "step = wall time of an optimizer step on the driver; compute = the slowest task's forward +"
+echo "backward; rest = step - compute (Spark's scheduling, broadcast, collect, sum, Adam)"
+row() { printf '%-26s %6s images/s  step %6ss  compute %6ss  rest %5s ms%s\n' "$@"; }
+rest_ms() { python3 -c "print(round(($1 - $2) * 1000))"; }
+row "plain Java (no Spark)" "$plain" "$plain_step" "$plain_compute" "$(rest_ms "$plain_step" "$plain_compute")" ""
 for p in 1 2; do
-  r=$(rate "$OUT/spark-p$p/metrics.jsonl")
-  overhead=$(python3 -c "print(f'{($plain / $r - 1) * 100:+.1f}')")
-  printf '%-28s %8s images/s   Spark overhead %s%%\n' "TrainJob local[2], P=$p" "$r" "$overhead"
+  read -r r step compute <<<"$(medians "$OUT/spark-p$p/metrics.jsonl")"
+  extra=$(python3 -c "print(f'{(($step - $compute) - ($plain_step - $plain_compute)) / $step * 100:+.1f}')")
+  row "TrainJob local[2], P=$p" "$r" "$step" "$compute" "$(rest_ms "$step" "$compute")" \
+    "  Spark's extra: ${extra}% of the step"
 done

@@ -15,15 +15,20 @@ import java.util.List;
 public final class AllReduce {
   private AllReduce() {}
 
-  /** The mean over the global batch: gradient and loss. */
-  public record Mean(float[] grad, double loss, int count) {}
+  /**
+   * The mean over the global batch: gradient and loss; {@code computeSeconds} is the longest task's
+   * own computation time, the part of the step that Spark's scheduling does not add.
+   */
+  public record Mean(float[] grad, double loss, int count, double computeSeconds) {}
 
   /** Sums {@code partials} in list order (partition order), then divides by the image count. */
   public static Mean mean(List<GradientStep.Partial> partials, int size) {
     double[] sum = new double[size];
     double loss = 0;
     int count = 0;
+    double computeSeconds = 0;
     for (GradientStep.Partial p : partials) {
+      computeSeconds = Math.max(computeSeconds, p.seconds());
       if (p.count() == 0) {
         continue;
       }
@@ -41,6 +46,6 @@ public final class AllReduce {
     for (int i = 0; i < size; i++) {
       mean[i] = (float) (sum[i] / count);
     }
-    return new Mean(mean, loss / count, count);
+    return new Mean(mean, loss / count, count, computeSeconds);
   }
 }

@@ -25,14 +25,19 @@ import java.util.SplittableRandom;
 public final class GradientStep {
   private GradientStep() {}
 
-  /** A task's contribution: gradient and loss summed over its {@code count} images. */
-  public record Partial(float[] gradSum, double lossSum, int count) implements Serializable {}
+  /**
+   * A task's contribution: gradient and loss summed over its {@code count} images, and the seconds
+   * the computation took (inputs, forward, backward, gradient copy; not Spark's work around it).
+   */
+  public record Partial(float[] gradSum, double lossSum, int count, double seconds)
+      implements Serializable {}
 
   /**
    * Computes the partial result of {@code shard} for {@code plan} with the weights in the model.
    */
   public static Partial compute(
       UNet2DModel model, NDManager parent, Device device, Shard shard, StepPlan plan) {
+    long started = System.nanoTime();
     int[] rows = new int[plan.batch().length];
     long[] ids = new long[plan.batch().length];
     int n = 0;
@@ -44,7 +49,7 @@ public final class GradientStep {
       }
     }
     if (n == 0) {
-      return new Partial(null, 0, 0);
+      return new Partial(null, 0, 0, 0);
     }
     int pixels = Shard.PIXELS;
     float[] noisy = new float[n * pixels];
@@ -64,7 +69,8 @@ public final class GradientStep {
         noisy[i * pixels + p] = a * x0 + b * eps[i * pixels + p];
       }
     }
-    return backward(model, parent, device, noisy, eps, t, n);
+    Partial p = backward(model, parent, device, noisy, eps, t, n);
+    return new Partial(p.gradSum(), p.lossSum(), p.count(), (System.nanoTime() - started) / 1e9);
   }
 
   /** {@link #backward} for benchmarks: loss and gradients of prepared inputs. */
@@ -126,6 +132,6 @@ public final class GradientStep {
         offset += v.length;
       }
     }
-    return new Partial(grad, lossSum, n);
+    return new Partial(grad, lossSum, n, 0);
   }
 }

@@ -12,8 +12,9 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The run's per-step record, {@code metrics.jsonl} (one JSON object a line: step, epoch, loss, lr,
- * images_per_s, seconds), and its loss-curve PNG. Rewritten whole at each flush, since not every
- * Hadoop file system can append; on resume, lines after the checkpoint's step are dropped.
+ * images_per_s, seconds since start, step_s, compute_s), and its loss-curve PNG. Rewritten whole at
+ * each flush, since not every Hadoop file system can append; on resume, lines after the
+ * checkpoint's step are dropped.
  */
 final class Metrics {
   private final Configuration conf;
@@ -47,9 +48,19 @@ final class Metrics {
     losses.add(loss);
   }
 
-  /** Records one completed step ({@code step} counts from 1). */
+  /**
+   * Records one completed step ({@code step} counts from 1). {@code stepSeconds} is the step's wall
+   * time on the driver, {@code computeSeconds} the slowest task's own gradient computation in it.
+   */
   void record(
-      long step, int epoch, double loss, double lr, double imagesPerSecond, double seconds) {
+      long step,
+      int epoch,
+      double loss,
+      double lr,
+      double imagesPerSecond,
+      double seconds,
+      double stepSeconds,
+      double computeSeconds) {
     JsonObject o = new JsonObject();
     o.addProperty("step", step);
     o.addProperty("epoch", epoch);
@@ -57,6 +68,8 @@ final class Metrics {
     o.addProperty("lr", lr);
     o.addProperty("images_per_s", Math.round(imagesPerSecond * 10) / 10.0);
     o.addProperty("seconds", Math.round(seconds * 1000) / 1000.0);
+    o.addProperty("step_s", Math.round(stepSeconds * 1000) / 1000.0);
+    o.addProperty("compute_s", Math.round(computeSeconds * 1000) / 1000.0);
     add(o.toString(), step, loss);
   }
 

@@ -142,7 +142,15 @@ public final class Trainer {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       double elapsed = (System.nanoTime() - started) / 1e9;
-      metrics.record(step + 1, epoch, mean.loss(), cfg.lr(), mean.count() / seconds, elapsed);
+      metrics.record(
+          step + 1,
+          epoch,
+          mean.loss(),
+          cfg.lr(),
+          mean.count() / seconds,
+          elapsed,
+          seconds,
+          mean.computeSeconds());
       firstLoss = Double.isNaN(firstLoss) ? mean.loss() : firstLoss;
       lastLoss = mean.loss();
 

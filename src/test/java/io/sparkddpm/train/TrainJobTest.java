@@ -42,6 +42,13 @@ class TrainJobTest extends SparkSessionTestBase {
     assertTrue(last < 0.5 * first, "loss fell only from " + first + " to " + last);
     assertTrue(Files.size(work.resolve("run/loss.png")) > 1000);
     assertEquals(40, r.steps());
+    for (String line : lines) {
+      var o = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+      double step = o.get("step_s").getAsDouble();
+      double compute = o.get("compute_s").getAsDouble();
+      // The slowest task's computation is part of the step, and not nothing.
+      assertTrue(compute > 0 && compute <= step, line);
+    }
   }
 
   private static double mean(List<String> lines) {
