@@ -3,8 +3,8 @@ package io.sparkddpm.train;
 import ai.djl.nn.Parameter;
 import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetWeights;
 import java.io.Serializable;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,8 +76,7 @@ public final class ParamLayout implements Serializable {
   public void copyInto(UNet2DModel model, float[] flat) {
     int i = 0;
     for (Parameter p : model.namedParameters().values()) {
-      int len = offsets[i + 1] - offsets[i];
-      p.getArray().set(FloatBuffer.wrap(flat, offsets[i], len).slice());
+      UNetWeights.overwrite(p.getArray(), flat, offsets[i]);
       i++;
     }
   }

@@ -1,0 +1,63 @@
+package io.sparkddpm.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import java.lang.reflect.Field;
+import java.nio.Buffer;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link UNetWeights#overwrite} writes new weights into the parameter's own libtorch storage: the
+ * values arrive bit for bit, the storage address stays the same (DJL's {@code set(Buffer)} moves it
+ * to a fresh Java buffer, which the test also shows, so the address check can fail), and the
+ * caller's grad mode is left as it was.
+ */
+class WeightOverwriteTest {
+
+  @Test
+  void overwriteKeepsTheParameterStorageAndCopiesExactly() throws Exception {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DModel model = Reference.model(manager);
+      Random r = new Random(5);
+      boolean gradMode = JniUtils.isGradMode();
+      for (Parameter p : model.namedParameters().values()) {
+        NDArray a = p.getArray();
+        assertTrue(a.hasGradient(), p.getName() + " requires grad");
+        long before = address(a);
+        for (int round = 0; round < 2; round++) {
+          float[] values = new float[(int) a.getShape().size() + 3];
+          for (int i = 0; i < values.length; i++) {
+            values[i] = (float) r.nextGaussian();
+          }
+          UNetWeights.overwrite(a, values, 3);
+          float[] expected = java.util.Arrays.copyOfRange(values, 3, values.length);
+          assertArrayEquals(expected, a.toFloatArray(), p.getName());
+          assertEquals(before, address(a), p.getName() + ": storage moved");
+          assertEquals(gradMode, JniUtils.isGradMode());
+        }
+      }
+      // DJL's own setter re-points the tensor at a new buffer: what overwrite avoids.
+      NDArray first = model.namedParameters().values().iterator().next().getArray();
+      long before = address(first);
+      first.set(new float[(int) first.getShape().size()]);
+      assertNotEquals(before, address(first));
+    }
+  }
+
+  /** Address of the tensor's data, read from the direct buffer DJL maps over it. */
+  private static long address(NDArray a) throws ReflectiveOperationException {
+    Buffer b = a.toByteBuffer(true);
+    assertTrue(b.isDirect());
+    Field f = Buffer.class.getDeclaredField("address");
+    f.setAccessible(true);
+    return f.getLong(b);
+  }
+}
