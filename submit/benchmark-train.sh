@@ -22,14 +22,14 @@ require_tool mvn "install Maven 3.8+"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
 
-# Medians over steps 2..N of a run's metrics.jsonl: images/s, step wall time, and the slowest
-# task's own computation (compute_s); their difference is what the step costs beyond computing.
+# Medians over steps 2..N of a run's metrics.jsonl: images/s, step wall time, and the tasks' own
+# computation added up (tasks_s); their difference is what the step costs beyond computing.
 medians() {
   python3 - "$1" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][1:]
 m = lambda k: statistics.median(r[k] for r in rows)
-print(f"{m('images_per_s'):.1f} {m('step_s'):.3f} {m('compute_s'):.3f}")
+print(f"{m('images_per_s'):.1f} {m('step_s'):.3f} {m('tasks_s'):.3f}")
 PY
 }
 
@@ -48,8 +48,9 @@ java -Xmx6g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=2 -cp "$TEST_CP" 
 
 read -r plain plain_step plain_compute <<<"$(medians "$OUT/plain/metrics.jsonl")"
 echo "tutorial UNet, batch 128, $STEPS steps per run (medians of steps 2..$STEPS), $(nproc) cores"
-echo "step = wall time of an optimizer step on the driver; compute = the slowest task's forward +"
-echo "backward; rest = step - compute (Spark's scheduling, broadcast, collect, sum, Adam)"
+echo "step: wall time of an optimizer step on the driver; compute: the tasks' forward + backward"
+echo "added up (tasks in one JVM take turns on its one model); rest = step - compute: scheduling,"
+echo "broadcast, collect, the sum and Adam"
 row() { printf '%-26s %6s images/s  step %6ss  compute %6ss  rest %5s ms%s\n' "$@"; }
 rest_ms() { python3 -c "print(round(($1 - $2) * 1000))"; }
 row "plain Java (no Spark)" "$plain" "$plain_step" "$plain_compute" "$(rest_ms "$plain_step" "$plain_compute")" ""
@@ -57,5 +58,5 @@ for p in 1 2; do
   read -r r step compute <<<"$(medians "$OUT/spark-p$p/metrics.jsonl")"
   extra=$(python3 -c "print(f'{(($step - $compute) - ($plain_step - $plain_compute)) / $step * 100:+.1f}')")
   row "TrainJob local[2], P=$p" "$r" "$step" "$compute" "$(rest_ms "$step" "$compute")" \
-    "  Spark's extra: ${extra}% of the step"
+    "  Spark's overhead: ${extra}% of the step"
 done

@@ -17,9 +17,11 @@ public final class AllReduce {
 
   /**
    * The mean over the global batch: gradient and loss; {@code computeSeconds} is the longest task's
-   * own computation time, the part of the step that Spark's scheduling does not add.
+   * own computation time, the part of the step that Spark's scheduling does not add, and {@code
+   * taskSeconds} the sum over tasks (what the step costs when the tasks take turns).
    */
-  public record Mean(float[] grad, double loss, int count, double computeSeconds) {}
+  public record Mean(
+      float[] grad, double loss, int count, double computeSeconds, double taskSeconds) {}
 
   /** Sums {@code partials} in list order (partition order), then divides by the image count. */
   public static Mean mean(List<GradientStep.Partial> partials, int size) {
@@ -27,8 +29,10 @@ public final class AllReduce {
     double loss = 0;
     int count = 0;
     double computeSeconds = 0;
+    double taskSeconds = 0;
     for (GradientStep.Partial p : partials) {
       computeSeconds = Math.max(computeSeconds, p.seconds());
+      taskSeconds += p.seconds();
       if (p.count() == 0) {
         continue;
       }
@@ -46,6 +50,6 @@ public final class AllReduce {
     for (int i = 0; i < size; i++) {
       mean[i] = (float) (sum[i] / count);
     }
-    return new Mean(mean, loss / count, count, computeSeconds);
+    return new Mean(mean, loss / count, count, computeSeconds, taskSeconds);
   }
 }

@@ -12,8 +12,8 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The run's per-step record, {@code metrics.jsonl} (one JSON object a line: step, epoch, loss, lr,
- * images_per_s, seconds since start, step_s, compute_s), and its loss-curve PNG. Rewritten whole at
- * each flush, since not every Hadoop file system can append; on resume, lines after the
+ * images_per_s, seconds since start, step_s, compute_s, tasks_s), and its loss-curve PNG. Rewritten
+ * whole at each flush, since not every Hadoop file system can append; on resume, lines after the
  * checkpoint's step are dropped.
  */
 final class Metrics {
@@ -50,7 +50,8 @@ final class Metrics {
 
   /**
    * Records one completed step ({@code step} counts from 1). {@code stepSeconds} is the step's wall
-   * time on the driver, {@code computeSeconds} the slowest task's own gradient computation in it.
+   * time on the driver, {@code computeSeconds} the slowest task's own gradient computation in it,
+   * {@code taskSeconds} all tasks' computations added up.
    */
   void record(
       long step,
@@ -60,7 +61,8 @@ final class Metrics {
       double imagesPerSecond,
       double seconds,
       double stepSeconds,
-      double computeSeconds) {
+      double computeSeconds,
+      double taskSeconds) {
     JsonObject o = new JsonObject();
     o.addProperty("step", step);
     o.addProperty("epoch", epoch);
@@ -70,6 +72,7 @@ final class Metrics {
     o.addProperty("seconds", Math.round(seconds * 1000) / 1000.0);
     o.addProperty("step_s", Math.round(stepSeconds * 1000) / 1000.0);
     o.addProperty("compute_s", Math.round(computeSeconds * 1000) / 1000.0);
+    o.addProperty("tasks_s", Math.round(taskSeconds * 1000) / 1000.0);
     add(o.toString(), step, loss);
   }
 

@@ -14,11 +14,13 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 
 /**
  * Data-parallel DDPM training on Spark: reads MNIST, caches one shard per task slot, and runs the
@@ -67,7 +69,14 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     }
     if (cfg.limit() > 0) {
       long limit = cfg.limit();
-      images = images.filter(img -> img.index() < limit);
+      int p = partitions;
+      // The first images all sit in the first partition: spread the kept ones over all P again.
+      images =
+          images
+              .filter(img -> img.index() < limit)
+              .mapToPair(img -> new Tuple2<>((int) (img.index() * p / limit), img))
+              .partitionBy(new HashPartitioner(p))
+              .values();
     }
     JavaRDD<Shard> shards = images.mapPartitions(it -> List.of(Shard.of(it)).iterator());
 

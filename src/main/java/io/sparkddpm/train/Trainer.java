@@ -150,7 +150,8 @@ public final class Trainer {
           mean.count() / seconds,
           elapsed,
           seconds,
-          mean.computeSeconds());
+          mean.computeSeconds(),
+          mean.taskSeconds());
       firstLoss = Double.isNaN(firstLoss) ? mean.loss() : firstLoss;
       lastLoss = mean.loss();
 
