@@ -46,7 +46,6 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
 
   static final int TRAJECTORY_POINTS = 10;
 
-  /** What a run wrote. */
   /**
    * What a run did: {@code seconds} is the whole job (checkpoint, tasks, figures, commit), {@code
    * samplingSeconds} the reverse process summed over tasks (model and scheduler only).
