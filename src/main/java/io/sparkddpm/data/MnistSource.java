@@ -75,6 +75,18 @@ public final class MnistSource {
    */
   public static JavaRDD<MnistImage> load(
       SparkSession spark, String path, Split split, int partitions) {
+    return load(spark, path, split, partitions, 0);
+  }
+
+  /**
+   * Loads the first {@code limit} images of one split ({@code limit} 0: all of them), cut before
+   * partitioning so that they are spread over all {@code partitions}.
+   */
+  public static JavaRDD<MnistImage> load(
+      SparkSession spark, String path, Split split, int partitions, long limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+    }
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
     }
@@ -91,6 +103,9 @@ public final class MnistSource {
         Path labels = findIdx(fs, root, split.idxPrefix + "-labels", "idx1-ubyte");
         if (images != null && labels != null) {
           List<MnistImage> all = IdxReader.readPair(images, labels, conf);
+          if (limit > 0 && limit < all.size()) {
+            all = new ArrayList<>(all.subList(0, (int) limit));
+          }
           // The pixels travel inside the tasks (about 47 MB for the training split); fine for a
           // dataset of this size, and it keeps the executors free of any file-system access.
           return JavaSparkContext.fromSparkContext(spark.sparkContext())
@@ -112,7 +127,7 @@ public final class MnistSource {
       if (parquet.isEmpty()) {
         throw new IllegalArgumentException(notFound(path, split));
       }
-      return loadParquet(spark, parquet, partitions);
+      return loadParquet(spark, parquet, partitions, limit);
     } catch (IOException e) {
       throw new UncheckedIOException(path + ": " + e.getMessage(), e);
     }
@@ -205,18 +220,22 @@ public final class MnistSource {
   }
 
   private static JavaRDD<MnistImage> loadParquet(
-      SparkSession spark, List<String> paths, int partitions) {
+      SparkSession spark, List<String> paths, int partitions, long limit) {
     Dataset<Row> df = spark.read().parquet(paths.toArray(new String[0]));
     checkSchema(df.schema(), paths);
     // Range-partitioning on (file, row) then zipWithIndex numbers the rows in file order whatever
     // the partition count; the hidden _metadata columns are Spark's own file provenance.
-    Dataset<Row> ordered =
+    Dataset<Row> rows =
         df.select(
-                col("image.bytes").as("png"),
-                col("label").cast(DataTypes.LongType).as("label"),
-                col("_metadata.file_path").as("file"),
-                col("_metadata.row_index").as("row"))
-            .repartitionByRange(partitions, col("file"), col("row"))
+            col("image.bytes").as("png"),
+            col("label").cast(DataTypes.LongType).as("label"),
+            col("_metadata.file_path").as("file"),
+            col("_metadata.row_index").as("row"));
+    if (limit > 0) {
+      rows = rows.orderBy(col("file"), col("row")).limit((int) Math.min(limit, Integer.MAX_VALUE));
+    }
+    Dataset<Row> ordered =
+        rows.repartitionByRange(partitions, col("file"), col("row"))
             .sortWithinPartitions(col("file"), col("row"));
     return ordered.javaRDD().zipWithIndex().map(pair -> decode(pair._1(), pair._2()));
   }

@@ -14,13 +14,11 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.Tuple2;
 
 /**
  * Data-parallel DDPM training on Spark: reads MNIST, caches one shard per task slot, and runs the
@@ -63,20 +61,10 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     sc.setJobDescription("read MNIST from " + cfg.data());
     JavaRDD<MnistImage> images;
     try {
-      images = MnistSource.load(spark, cfg.data(), MnistSource.Split.TRAIN, partitions);
+      images =
+          MnistSource.load(spark, cfg.data(), MnistSource.Split.TRAIN, partitions, cfg.limit());
     } catch (IllegalArgumentException e) {
       throw new UsageException("--data: " + e.getMessage());
-    }
-    if (cfg.limit() > 0) {
-      long limit = cfg.limit();
-      int p = partitions;
-      // The first images all sit in the first partition: spread the kept ones over all P again.
-      images =
-          images
-              .filter(img -> img.index() < limit)
-              .mapToPair(img -> new Tuple2<>((int) (img.index() * p / limit), img))
-              .partitionBy(new HashPartitioner(p))
-              .values();
     }
     JavaRDD<Shard> shards = images.mapPartitions(it -> List.of(Shard.of(it)).iterator());
 

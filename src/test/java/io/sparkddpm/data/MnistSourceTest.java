@@ -119,6 +119,28 @@ class MnistSourceTest extends SparkSessionTestBase {
     assertEquals(collectSorted(fromIdx), collectSorted(fromParquet));
   }
 
+  @Test
+  void limitKeepsTheFirstImagesSpreadOverEveryPartition() throws IOException {
+    List<MnistImage> images = IdxFiles.images(40, 21);
+    IdxFiles.writeSplit(dir.resolve("idx"), "train", createDir("idx", images), false);
+    Path hf = dir.resolve("hf");
+    writeHfParquet(hfRows(images.subList(0, 25)), hf.resolve("train-00000-of-00002.parquet"));
+    writeHfParquet(hfRows(images.subList(25, 40)), hf.resolve("train-00001-of-00002.parquet"));
+
+    for (String path : List.of(dir.resolve("idx").toString(), hf.toString())) {
+      JavaRDD<MnistImage> rdd = MnistSource.load(spark, path, Split.TRAIN, 3, 12);
+      assertEquals(images.subList(0, 12), collectSorted(rdd), path);
+      // Each of the 3 partitions holds some of the 12: the cut happens before partitioning.
+      List<Integer> sizes = rdd.glom().map(List::size).collect();
+      assertEquals(3, sizes.size(), path);
+      assertTrue(sizes.stream().allMatch(n -> n > 0), path + ": partition sizes " + sizes);
+    }
+    // A limit above the split's size keeps everything.
+    assertEquals(
+        images,
+        collectSorted(MnistSource.load(spark, dir.resolve("idx").toString(), Split.TRAIN, 2, 99)));
+  }
+
   private List<MnistImage> createDir(String name, List<MnistImage> images) throws IOException {
     Files.createDirectories(dir.resolve(name));
     return images;
