@@ -38,7 +38,7 @@ public final class IdxFiles {
     return out.toByteArray();
   }
 
-  static byte[] imagesBytes(List<MnistImage> images) {
+  public static byte[] imagesBytes(List<MnistImage> images) {
     return imagesBytes(
         IdxReader.IMAGES_MAGIC,
         images.size(),
@@ -51,7 +51,7 @@ public final class IdxFiles {
     return ByteBuffer.allocate(8 + labels.length).putInt(magic).putInt(count).put(labels).array();
   }
 
-  static byte[] labelsBytes(List<MnistImage> images) {
+  public static byte[] labelsBytes(List<MnistImage> images) {
     byte[] labels = new byte[images.size()];
     for (int i = 0; i < labels.length; i++) {
       labels[i] = (byte) images.get(i).label();
@@ -59,7 +59,7 @@ public final class IdxFiles {
     return labelsBytes(IdxReader.LABELS_MAGIC, labels.length, labels);
   }
 
-  static byte[] gzip(byte[] data) {
+  public static byte[] gzip(byte[] data) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
       gz.write(data);
