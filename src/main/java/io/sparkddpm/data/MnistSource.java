@@ -241,21 +241,41 @@ public final class MnistSource {
   }
 
   private static void checkSchema(StructType schema, List<String> paths) {
-    String expected =
-        "expected Hugging Face's MNIST layout: image struct<bytes: binary, path: string>, label"
-            + " int or long; found "
-            + schema.simpleString()
-            + " in "
-            + paths;
-    StructField[] fields = schema.fields();
-    DataType image = field(fields, "image");
-    DataType label = field(fields, "label");
-    if (!(image instanceof StructType s)
-        || !(field(s.fields(), "bytes") instanceof BinaryType)
-        || !(label != null
-            && (label.sameType(DataTypes.IntegerType) || label.sameType(DataTypes.LongType)))) {
-      throw new IllegalArgumentException(expected);
+    String problem = schemaProblem(schema);
+    if (problem != null) {
+      throw new IllegalArgumentException(
+          String.join(", ", paths)
+              + ": "
+              + problem
+              + "; expected Hugging Face's MNIST layout: image struct<bytes: binary, path: string>,"
+              + " label int or long; found "
+              + schema.simpleString());
     }
+  }
+
+  /** What is wrong with the two columns read, naming the field; null when they fit. */
+  private static String schemaProblem(StructType schema) {
+    DataType image = field(schema.fields(), "image");
+    if (image == null) {
+      return "no column image";
+    }
+    if (!(image instanceof StructType struct)) {
+      return "column image is " + image.simpleString() + ", not a struct";
+    }
+    DataType bytes = field(struct.fields(), "bytes");
+    if (!(bytes instanceof BinaryType)) {
+      return bytes == null
+          ? "column image has no field bytes"
+          : "image.bytes is " + bytes.simpleString() + ", not binary (PNG bytes)";
+    }
+    DataType label = field(schema.fields(), "label");
+    if (label == null) {
+      return "no column label";
+    }
+    if (!label.sameType(DataTypes.IntegerType) && !label.sameType(DataTypes.LongType)) {
+      return "label is " + label.simpleString() + ", not an integer (int or long)";
+    }
+    return null;
   }
 
   private static DataType field(StructField[] fields, String name) {

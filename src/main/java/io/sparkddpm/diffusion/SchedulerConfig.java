@@ -71,12 +71,22 @@ public record SchedulerConfig(
 
   private static final Set<String> VARIANCE_TYPES = Set.of("fixed_small", "fixed_large");
 
+  /**
+   * Bound on T: the schedules are arrays of T doubles, so a hostile file asking for two billion
+   * would exhaust the driver's memory; diffusers' models use 1000 (a few use 4000).
+   */
+  public static final int MAX_TRAIN_TIMESTEPS = 100_000;
+
   /** Validates every setting; messages name diffusers' key and what to change. */
   public SchedulerConfig {
     require(algorithm != null, "_class_name must be given");
     require(betaSchedule != null, "beta_schedule must be given");
     require(
-        numTrainTimesteps >= 2, "num_train_timesteps must be at least 2, got " + numTrainTimesteps);
+        numTrainTimesteps >= 2 && numTrainTimesteps <= MAX_TRAIN_TIMESTEPS,
+        "num_train_timesteps must be in [2, "
+            + MAX_TRAIN_TIMESTEPS
+            + "], got "
+            + numTrainTimesteps);
     if (betaSchedule == BetaSchedule.LINEAR) {
       require(
           betaStart > 0 && betaStart <= betaEnd && betaEnd < 1,

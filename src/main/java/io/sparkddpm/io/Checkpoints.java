@@ -151,14 +151,10 @@ public final class Checkpoints {
     }
     UNetConfig config =
         UNetConfig.fromJson(HadoopFiles.readText(conf, configFile), configFile.toString());
-    Map<String, Tensor> unet =
-        SafeTensors.read(HadoopFiles.read(conf, weightsFile), weightsFile.toString()).tensors();
+    Map<String, Tensor> unet = readWeights(conf, weightsFile);
     Path emaFile = new Path(dir, "unet_ema/" + WEIGHTS);
     Optional<Map<String, Tensor>> ema =
-        fs.exists(emaFile)
-            ? Optional.of(
-                SafeTensors.read(HadoopFiles.read(conf, emaFile), emaFile.toString()).tensors())
-            : Optional.empty();
+        fs.exists(emaFile) ? Optional.of(readWeights(conf, emaFile)) : Optional.empty();
     Path schedFile = new Path(dir, "scheduler/scheduler_config.json");
     Optional<SchedulerConfig> scheduler =
         fs.exists(schedFile)
@@ -177,6 +173,49 @@ public final class Checkpoints {
             ? Optional.of(HadoopFiles.readText(conf, stateFile))
             : Optional.empty();
     return new Contents(dir.toString(), config, unet, ema, scheduler, optimizer, state);
+  }
+
+  /** A weights file's tensors, all finite: NaN or infinite weights would only spread NaN. */
+  private static Map<String, Tensor> readWeights(Configuration conf, Path file) throws IOException {
+    Map<String, Tensor> tensors =
+        SafeTensors.read(HadoopFiles.read(conf, file), file.toString()).tensors();
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      requireFinite(e.getValue(), e.getKey(), file);
+    }
+    return tensors;
+  }
+
+  /** Refuses a float tensor holding NaN or an infinity, naming the file, tensor and element. */
+  static void requireFinite(Tensor tensor, String name, Path file) {
+    double[] values =
+        switch (tensor.dtype()) {
+          case F32 -> toDoubles(tensor.toFloats());
+          case F64 -> tensor.toDoubles();
+          default -> new double[0]; // integer tensors are always finite
+        };
+    int bad = 0;
+    int first = -1;
+    for (int i = 0; i < values.length; i++) {
+      if (!Double.isFinite(values[i])) {
+        bad++;
+        first = first < 0 ? i : first;
+      }
+    }
+    if (bad > 0) {
+      throw new IllegalArgumentException(
+          String.format(
+              "%s: tensor \"%s\" holds %d non-finite value(s) (first: %s at element %d of %d);"
+                  + " weights must be finite",
+              file, name, bad, values[first], first, values.length));
+    }
+  }
+
+  private static double[] toDoubles(float[] f) {
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
   }
 
   /** The {@code checkpoint-<step>} folders under {@code output}, oldest first. */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.UsageException;
@@ -83,7 +84,8 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     long started = System.nanoTime();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = sc.hadoopConfiguration();
-    Path out = new Path(cfg.output());
+    Path out = HadoopPaths.check(conf, "--output", cfg.output());
+    HadoopPaths.check(conf, "--model", cfg.model());
     FileSystem fs = out.getFileSystem(conf);
     if (fs.exists(out) && !cfg.overwrite()) {
       throw new UsageException(

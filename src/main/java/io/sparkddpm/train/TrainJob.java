@@ -1,5 +1,6 @@
 package io.sparkddpm.train;
 
+import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.UsageException;
@@ -51,6 +52,8 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
   public static Trainer.Result train(SparkSession spark, TrainConfig cfg) throws IOException {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = sc.hadoopConfiguration();
+    HadoopPaths.check(conf, "--data", cfg.data());
+    HadoopPaths.check(conf, "--output", cfg.output());
     UNetConfig unet = unetConfig(conf, cfg.modelConfig());
     int partitions = cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism();
     LOG.info("TrainJob options: {}", cfg.values());
@@ -86,8 +89,9 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     if (path.isEmpty()) {
       return UNetConfig.tutorial();
     }
+    Path file = HadoopPaths.check(conf, "--model-config", path);
     try {
-      return UNetConfig.fromJson(HadoopFiles.readText(conf, new Path(path)), path);
+      return UNetConfig.fromJson(HadoopFiles.readText(conf, file), path);
     } catch (IllegalArgumentException e) {
       throw new UsageException("--model-config: " + e.getMessage());
     }

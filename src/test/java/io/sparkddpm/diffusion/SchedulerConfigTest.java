@@ -107,7 +107,10 @@ class SchedulerConfigTest {
 
   @Test
   void invalidValuesAreRefusedNamingTheKey() {
-    assertInvalid(() -> config(1, 1e-4, 0.02, 1.0, 0, 0), "num_train_timesteps must be at least 2");
+    assertInvalid(() -> config(1, 1e-4, 0.02, 1.0, 0, 0), "num_train_timesteps must be in [2, ");
+    assertInvalid(
+        () -> config(2_000_000_000, 1e-4, 0.02, 1.0, 0, 0), "num_train_timesteps must be in [2, ");
+    assertInvalid(() -> config(1000, -1e-4, 0.02, 1.0, 0, 0), "0 < beta_start <= beta_end < 1");
     assertInvalid(() -> config(1000, 0.03, 0.02, 1.0, 0, 0), "0 < beta_start <= beta_end < 1");
     assertInvalid(() -> config(1000, 1e-4, 0.02, 0, 0, 0), "clip_sample_range must be positive");
     assertInvalid(() -> config(1000, 1e-4, 0.02, 1.0, 1000, 0), "steps_offset must be in");
