@@ -13,8 +13,9 @@ import org.apache.hadoop.fs.Path;
 /**
  * The run's per-step record, {@code metrics.jsonl} (one JSON object a line: step, epoch, loss, lr,
  * images_per_s, seconds since start, step_s, compute_s, tasks_s), and its loss-curve PNG. Rewritten
- * whole at each flush, since not every Hadoop file system can append; on resume, lines after the
- * checkpoint's step are dropped.
+ * whole at each flush, since not every Hadoop file system can append, and replaced by a rename so
+ * that a driver killed mid-flush leaves the previous file for the resumed run to read; on resume,
+ * lines after the checkpoint's step are dropped.
  */
 final class Metrics {
   private final Configuration conf;
@@ -78,7 +79,7 @@ final class Metrics {
 
   /** Writes metrics.jsonl and loss.png. */
   void flush() throws IOException {
-    HadoopFiles.writeText(conf, file, String.join("\n", lines) + "\n");
+    HadoopFiles.replaceText(conf, file, String.join("\n", lines) + "\n");
     long[] s = new long[steps.size()];
     double[] l = new double[losses.size()];
     for (int i = 0; i < s.length; i++) {
@@ -86,7 +87,7 @@ final class Metrics {
       l[i] = losses.get(i);
     }
     if (s.length > 0) {
-      HadoopFiles.write(conf, curve, LossCurve.render(s, l));
+      HadoopFiles.replace(conf, curve, LossCurve.render(s, l));
     }
   }
 
