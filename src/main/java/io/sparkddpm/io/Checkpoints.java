@@ -186,7 +186,7 @@ public final class Checkpoints {
   }
 
   /** Refuses a float tensor holding NaN or an infinity, naming the file, tensor and element. */
-  static void requireFinite(Tensor tensor, String name, Path file) {
+  private static void requireFinite(Tensor tensor, String name, Path file) {
     double[] values =
         switch (tensor.dtype()) {
           case F32 -> toDoubles(tensor.toFloats());

@@ -45,7 +45,7 @@ public final class HadoopFiles {
    * a part: the bytes go to a hidden sibling, which is then renamed over {@code path}. For files
    * rewritten while a run goes on (metrics.jsonl): {@link #write}'s create-with-overwrite leaves an
    * empty or partial file on HDFS for as long as the write takes, or for good if the writer dies.
-   * The rename is atomic on HDFS and local disks; on object stores it is a copy, as every rename.
+   * The rename is one NameNode operation on HDFS; on object stores it is a copy, as every rename.
    */
   public static void replace(Configuration conf, Path path, byte[] bytes) throws IOException {
     FileSystem fs = path.getFileSystem(conf);
