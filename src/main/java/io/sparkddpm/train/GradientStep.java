@@ -12,6 +12,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.sparkddpm.diffusion.SeededNoise;
+import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.UNet2DModel;
 import java.io.Serializable;
 import java.util.SplittableRandom;

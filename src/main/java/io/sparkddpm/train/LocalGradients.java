@@ -1,5 +1,6 @@
 package io.sparkddpm.train;
 
+import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.UNetConfig;
 import java.util.ArrayList;
 import java.util.List;

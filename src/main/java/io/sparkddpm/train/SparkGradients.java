@@ -1,5 +1,6 @@
 package io.sparkddpm.train;
 
+import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.UNetConfig;
 import java.util.Iterator;
 import java.util.List;

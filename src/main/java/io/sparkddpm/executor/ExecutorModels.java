@@ -1,9 +1,11 @@
-package io.sparkddpm.train;
+package io.sparkddpm.executor;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
+import io.sparkddpm.model.UNetWeights;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.TaskContext;
@@ -11,7 +13,9 @@ import org.apache.spark.resource.ResourceInformation;
 
 /**
  * The model as it lives on an executor: built once per JVM, config and device, and given new
- * weights from each step's broadcast. What DJL's Spark extension would do, done directly.
+ * weights from each step (a broadcast in per-step training, a frame from the driver in the
+ * persistent stage, the checkpoint in sampling). What DJL's Spark extension would do, done
+ * directly.
  */
 public final class ExecutorModels {
   /**
@@ -27,12 +31,14 @@ public final class ExecutorModels {
 
   /** A built model, the manager owning its parameters, and which weights it holds. */
   public static final class Loaded {
-    final NDManager manager;
-    final UNet2DModel model;
-    final Device device;
-    final ParamLayout layout;
+    private final NDManager manager;
+    private final UNet2DModel model;
+    private final Device device;
 
-    /** Identifies the weights currently copied in (a broadcast id); tasks of one step share. */
+    /**
+     * Identifies the weights currently copied in (a broadcast id, or an id the driver gives a
+     * step's weights); tasks of one step in one JVM share them.
+     */
     private long weightsId = Long.MIN_VALUE;
 
     private Loaded(UNetConfig config, Device device) {
@@ -40,13 +46,19 @@ public final class ExecutorModels {
       manager = NDManager.newBaseManager(device);
       model = new UNet2DModel(config);
       model.initialize(manager);
-      layout = new ParamLayout(model);
     }
 
-    /** Copies {@code flat} into the model unless the weights {@code id} are already there. */
+    /**
+     * Copies {@code flat} (the parameters in state-dict order, as the driver's flat vector) into
+     * the model unless the weights {@code id} are already there.
+     */
     public void load(float[] flat, long id) {
       if (id != weightsId) {
-        layout.copyInto(model, flat);
+        int offset = 0;
+        for (Parameter p : model.namedParameters().values()) {
+          UNetWeights.overwrite(p.getArray(), flat, offset);
+          offset += (int) p.getShape().size();
+        }
         weightsId = id;
       }
     }
@@ -79,7 +91,7 @@ public final class ExecutorModels {
    * libtorch's intra-op threads follow the task's CPU share ({@code spark.task.cpus}), so that the
    * tasks of one executor do not oversubscribe its cores. Read once, when the engine starts.
    */
-  static void configureThreads() {
+  private static void configureThreads() {
     TaskContext task = TaskContext.get();
     if (task != null && System.getProperty("ai.djl.pytorch.num_threads") == null) {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Math.max(1, task.cpus())));
@@ -87,7 +99,7 @@ public final class ExecutorModels {
   }
 
   /** The GPU Spark assigned to this task, or the CPU when it assigned none. */
-  static Device taskDevice() {
+  private static Device taskDevice() {
     TaskContext task = TaskContext.get();
     if (task != null) {
       ResourceInformation gpu = task.resources().get("gpu").getOrElse(() -> null);
