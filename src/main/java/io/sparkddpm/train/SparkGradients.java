@@ -45,6 +45,11 @@ public final class SparkGradients implements GradientSource {
     }
   }
 
+  /** The shards, one per partition, cached on the executors (what the persistent stage reads). */
+  public JavaRDD<Shard> cachedShards() {
+    return shards;
+  }
+
   @Override
   public long datasetSize() {
     return size;

@@ -34,6 +34,10 @@ import java.util.Map;
  * @param modelConfig diffusers UNet config.json to train (empty = the tutorial's model)
  * @param injectFailureAtStep testing only: fail the first attempt of one task at this step (-1 =
  *     never)
+ * @param mode one Spark job per step, or one persistent barrier stage for the whole run
+ * @param stageRetries persistent mode: relaunches of the stage allowed without a completed step
+ * @param exchangeTimeoutSeconds persistent mode: longest wait for the tasks to connect, for a
+ *     step's partials, and (on the tasks) for the driver's next step
  * @param values all resolved option values, for provenance
  */
 public record TrainConfig(
@@ -58,7 +62,18 @@ public record TrainConfig(
     PixelRange range,
     String modelConfig,
     long injectFailureAtStep,
+    Mode mode,
+    int stageRetries,
+    int exchangeTimeoutSeconds,
     Map<String, String> values) {
+
+  /** How the executors' gradients reach the driver. */
+  public enum Mode {
+    /** One Spark job per optimizer step: broadcast the weights, collect the partials. */
+    PER_STEP,
+    /** One barrier stage for the run; its tasks exchange with the driver over a socket. */
+    PERSISTENT
+  }
 
   /** Validates ranges; messages name the option. */
   public TrainConfig {
@@ -84,6 +99,10 @@ public record TrainConfig(
     UsageException.check(limit >= 0, "--limit must be >= 0, got " + limit);
     UsageException.check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
     UsageException.check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
+    UsageException.check(stageRetries >= 0, "--stage-retries must be >= 0, got " + stageRetries);
+    UsageException.check(
+        exchangeTimeoutSeconds >= 1,
+        "--exchange-timeout must be >= 1 second, got " + exchangeTimeoutSeconds);
     values = Map.copyOf(values);
   }
 
@@ -118,9 +137,21 @@ public record TrainConfig(
             "minus_one_to_one")
         .option("model-config", "diffusers UNet config.json to train; empty = tutorial model", "")
         .option(
-            "inject-failure-at-step",
-            "testing: first attempt of one task fails at this step",
-            "-1");
+            "inject-failure-at-step", "testing: first attempt of one task fails at this step", "-1")
+        .option(
+            "mode",
+            "per-step (one Spark job a step) or persistent (one barrier stage, tasks exchange"
+                + " with the driver every step; needs a task slot per partition)",
+            "per-step")
+        .option(
+            "stage-retries",
+            "persistent: relaunches of the failed stage allowed without a completed step",
+            "3")
+        .option(
+            "exchange-timeout",
+            "persistent: seconds to wait for the tasks to connect, for a step's partials, and"
+                + " (tasks) for the driver's next step",
+            "600");
   }
 
   /** The configuration of parsed options. */
@@ -135,6 +166,14 @@ public record TrainConfig(
               + p.string("pixel-range")
               + "\"");
     }
+    Mode mode =
+        switch (p.string("mode")) {
+          case "per-step" -> Mode.PER_STEP;
+          case "persistent" -> Mode.PERSISTENT;
+          default ->
+              throw new UsageException(
+                  "--mode: expected per-step or persistent, got \"" + p.string("mode") + "\"");
+        };
     return new TrainConfig(
         p.string("data"),
         p.string("output"),
@@ -157,6 +196,9 @@ public record TrainConfig(
         pixelRange,
         p.string("model-config"),
         p.longValue("inject-failure-at-step"),
+        mode,
+        p.integer("stage-retries"),
+        p.integer("exchange-timeout"),
         p.asMap());
   }
 }

@@ -8,11 +8,14 @@ import io.sparkddpm.data.MnistImage;
 import io.sparkddpm.data.MnistSource;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.model.UNetConfig;
+import io.sparkddpm.train.persistent.PersistentGradients;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -23,7 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Data-parallel DDPM training on Spark: reads MNIST, caches one shard per task slot, and runs the
- * {@link Trainer} loop with one Spark job per optimizer step.
+ * {@link Trainer} loop, with one Spark job per optimizer step ({@code --mode per-step}) or one
+ * persistent barrier stage for the whole run ({@code --mode persistent}).
  *
  * <p>Usage: {@code spark-submit --class TrainJob app.jar --data <path> --output <dir> [options]}
  */
@@ -48,8 +52,13 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
         r.steps(), r.firstLoss(), r.lastLoss(), r.finalCheckpoint());
   }
 
-  /** Trains as configured and returns what the run produced. */
-  public static Trainer.Result train(SparkSession spark, TrainConfig cfg) throws IOException {
+  /**
+   * Trains as configured; {@code beforeStep} gets the gradient source and a label before each step
+   * (the public overload labels Spark jobs with it; tests also reach the source).
+   */
+  static Trainer.Result train(
+      SparkSession spark, TrainConfig cfg, BiConsumer<GradientSource, String> beforeStep)
+      throws IOException {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration conf = sc.hadoopConfiguration();
     HadoopPaths.check(conf, "--data", cfg.data());
@@ -78,10 +87,34 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     provenance.put("partitions", Integer.toString(partitions));
     provenance.put("code_version", codeVersion());
     provenance.put("started", Instant.now().toString());
-    try (SparkGradients source = new SparkGradients(sc, shards, unet)) {
-      provenance.put("rows", Long.toString(source.datasetSize()));
-      return new Trainer(cfg, unet, conf, provenance).train(source, sc::setJobDescription);
+    try (SparkGradients perStep = new SparkGradients(sc, shards, unet)) {
+      provenance.put("rows", Long.toString(perStep.datasetSize()));
+      // Persistent mode reads the same cached shards from one barrier stage; closing it stops the
+      // stage and its endpoint, and the shards are released by perStep's own close.
+      GradientSource source =
+          cfg.mode() == TrainConfig.Mode.PERSISTENT
+              ? new PersistentGradients(
+                  sc,
+                  perStep,
+                  unet,
+                  cfg.stageRetries(),
+                  Duration.ofSeconds(cfg.exchangeTimeoutSeconds()))
+              : perStep;
+      try {
+        return new Trainer(cfg, unet, conf, provenance)
+            .train(source, label -> beforeStep.accept(source, label));
+      } finally {
+        if (source != perStep) {
+          source.close();
+        }
+      }
     }
+  }
+
+  /** Trains as configured and returns what the run produced. */
+  public static Trainer.Result train(SparkSession spark, TrainConfig cfg) throws IOException {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    return train(spark, cfg, (source, label) -> sc.setJobDescription(label));
   }
 
   /** The tutorial's UNet, or the diffusers {@code config.json} at {@code path}. */
