@@ -116,46 +116,7 @@ class StandaloneClusterIT {
   @Test
   void trainJobRunsOnTwoExecutorsOfAStandaloneCluster() throws Exception {
     Path run = work.resolve("run");
-    int exit =
-        Launcher.submit(
-            "cluster-train.log",
-            "--master",
-            masterUrl,
-            "--conf",
-            "spark.ui.enabled=false",
-            "--conf",
-            "spark.driver.host=127.0.0.1",
-            "--conf",
-            "spark.executor.memory=2g",
-            "--conf",
-            "spark.executor.cores=1",
-            "--conf",
-            "spark.cores.max=2",
-            "--conf",
-            "spark.executor.extraJavaOptions=-Dai.djl.offline=true",
-            "--conf",
-            "spark.executorEnv.GLIBC_TUNABLES=glibc.malloc.hugetlb=1",
-            "--jars",
-            Launcher.nativeJar().toString(),
-            "--class",
-            "TrainJob",
-            Launcher.JAR.toString(),
-            "--data",
-            Launcher.PROJECT.resolve("data/mnist").toString(),
-            "--output",
-            run.toString(),
-            "--model-config",
-            SparkSubmitIT.tinyConfig(work).toString(),
-            "--limit",
-            "128",
-            "--batch-size",
-            "32",
-            "--max-steps",
-            "3",
-            "--partitions",
-            "2",
-            "--sample-every-epoch",
-            "0");
+    int exit = train("cluster-train.log", run, "per-step");
     assertEquals(0, exit, Launcher.log("cluster-train.log"));
     assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size());
     String state = Files.readString(run.resolve("final/trainer_state.json"));
@@ -167,5 +128,60 @@ class StandaloneClusterIT {
             "worker " + w + " ran no executor");
       }
     }
+  }
+
+  @Test
+  void persistentStageRunsOneTaskOnEachExecutorAndExchangesWithTheDriver() throws Exception {
+    Path run = work.resolve("run");
+    int exit = train("cluster-persistent.log", run, "persistent");
+    String log = Launcher.log("cluster-persistent.log");
+    assertEquals(0, exit, log);
+    assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    assertTrue(log.contains("persistent stage launch 1: 2 tasks connected"), log);
+    assertTrue(log.contains("persistent stage endpoint closed (0 connections refused)"), log);
+  }
+
+  private int train(String log, Path run, String mode) throws Exception {
+    return Launcher.submit(
+        log,
+        "--master",
+        masterUrl,
+        "--conf",
+        "spark.ui.enabled=false",
+        "--conf",
+        "spark.driver.host=127.0.0.1",
+        "--conf",
+        "spark.executor.memory=2g",
+        "--conf",
+        "spark.executor.cores=1",
+        "--conf",
+        "spark.cores.max=2",
+        "--conf",
+        "spark.executor.extraJavaOptions=-Dai.djl.offline=true",
+        "--conf",
+        "spark.executorEnv.GLIBC_TUNABLES=glibc.malloc.hugetlb=1",
+        "--jars",
+        Launcher.nativeJar().toString(),
+        "--class",
+        "TrainJob",
+        Launcher.JAR.toString(),
+        "--data",
+        Launcher.PROJECT.resolve("data/mnist").toString(),
+        "--output",
+        run.toString(),
+        "--model-config",
+        SparkSubmitIT.tinyConfig(work).toString(),
+        "--limit",
+        "128",
+        "--batch-size",
+        "32",
+        "--max-steps",
+        "3",
+        "--partitions",
+        "2",
+        "--mode",
+        mode,
+        "--sample-every-epoch",
+        "0");
   }
 }

@@ -38,7 +38,13 @@ class PersistentModeTest extends SparkSessionTestBase {
   @TempDir Path work;
 
   private Trainer.Result train(String output, String... extra) throws Exception {
-    return TrainJob.train(spark, TinyRun.config(work, output, extra));
+    return TrainJob.train(spark, config(output, extra));
+  }
+
+  /** TinyRun's options with a smaller batch: these tests compare runs, they need not learn. */
+  private TrainConfig config(String output, String... extra) throws IOException {
+    return TinyRun.config(
+        work, output, with(new String[] {"--limit", "64", "--batch-size", "16"}, extra));
   }
 
   @ParameterizedTest(name = "P = {0}")
@@ -87,8 +93,7 @@ class PersistentModeTest extends SparkSessionTestBase {
       Trainer.Result retried =
           TrainJob.train(
               spark,
-              TinyRun.config(
-                  work,
+              config(
                   "retried",
                   "--max-steps",
                   "3",
@@ -117,7 +122,7 @@ class PersistentModeTest extends SparkSessionTestBase {
     Trainer.Result r =
         TrainJob.train(
             spark,
-            TinyRun.config(work, "guarded", "--max-steps", "3", "--mode", "persistent"),
+            config("guarded", "--max-steps", "3", "--mode", "persistent"),
             (s, label) -> {
               PersistentGradients g = (PersistentGradients) s;
               source.set(g);
