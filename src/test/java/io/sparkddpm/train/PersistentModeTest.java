@@ -139,6 +139,22 @@ class PersistentModeTest extends SparkSessionTestBase {
     assertThrows(ConnectException.class, () -> new Socket().connect(address.get(), 5_000));
   }
 
+  @Test
+  void badModeOptionsAreUsageErrorsNamingTheOption() {
+    var mode =
+        assertThrows(
+            io.sparkddpm.cli.UsageException.class, () -> config("x", "--mode", "persistant"));
+    assertTrue(mode.getMessage().startsWith("--mode"), mode.getMessage());
+    var retries =
+        assertThrows(
+            io.sparkddpm.cli.UsageException.class, () -> config("x", "--stage-retries", "-1"));
+    assertTrue(retries.getMessage().startsWith("--stage-retries"), retries.getMessage());
+    var timeout =
+        assertThrows(
+            io.sparkddpm.cli.UsageException.class, () -> config("x", "--exchange-timeout", "0"));
+    assertTrue(timeout.getMessage().startsWith("--exchange-timeout"), timeout.getMessage());
+  }
+
   /** Says hello with the right framing and a wrong secret; reports what the driver did. */
   private static String intrude(InetSocketAddress at) {
     try (Socket s = new Socket()) {
