@@ -12,10 +12,10 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The run's per-step record, {@code metrics.jsonl} (one JSON object a line: step, epoch, loss, lr,
- * images_per_s, seconds since start, step_s, compute_s, tasks_s), and its loss-curve PNG. Rewritten
- * whole at each flush, since not every Hadoop file system can append, and replaced by a rename so
- * that a driver killed mid-flush leaves the previous file for the resumed run to read; on resume,
- * lines after the checkpoint's step are dropped.
+ * images_per_s, seconds since start, step_s, compute_s, tasks_s, recomputed_steps), and its
+ * loss-curve PNG. Rewritten whole at each flush, since not every Hadoop file system can append, and
+ * replaced by a rename so that a driver killed mid-flush leaves the previous file for the resumed
+ * run to read; on resume, lines after the checkpoint's step are dropped.
  */
 final class Metrics {
   private final Configuration conf;
@@ -24,6 +24,9 @@ final class Metrics {
   private final List<String> lines = new ArrayList<>();
   private final List<Long> steps = new ArrayList<>();
   private final List<Double> losses = new ArrayList<>();
+
+  /** Steps of this run computed twice because the first result was not finite; see Trainer. */
+  private long recomputedSteps;
 
   Metrics(Configuration conf, Path output, long resumeStep) throws IOException {
     this.conf = conf;
@@ -38,6 +41,9 @@ final class Metrics {
         long step = o.get("step").getAsLong();
         if (step <= resumeStep) {
           add(line, step, o.get("loss").getAsDouble());
+          // Cumulative over the run, resumes included; lines before the field existed count 0.
+          recomputedSteps =
+              o.has("recomputed_steps") ? o.get("recomputed_steps").getAsLong() : recomputedSteps;
         }
       }
     }
@@ -47,6 +53,11 @@ final class Metrics {
     lines.add(line);
     steps.add(step);
     losses.add(loss);
+  }
+
+  /** Counts one step whose first computation was not finite and was computed again. */
+  void countRecomputedStep() {
+    recomputedSteps++;
   }
 
   /**
@@ -74,6 +85,7 @@ final class Metrics {
     o.addProperty("step_s", Math.round(stepSeconds * 1000) / 1000.0);
     o.addProperty("compute_s", Math.round(computeSeconds * 1000) / 1000.0);
     o.addProperty("tasks_s", Math.round(taskSeconds * 1000) / 1000.0);
+    o.addProperty("recomputed_steps", recomputedSteps);
     add(o.toString(), step, loss);
   }
 

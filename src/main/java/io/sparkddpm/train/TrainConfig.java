@@ -38,6 +38,8 @@ import java.util.Map;
  * @param stageRetries persistent mode: relaunches of the stage allowed without a completed step
  * @param exchangeTimeoutSeconds persistent mode: longest wait for the tasks to connect, for a
  *     step's partials, and (on the tasks) for the driver's next step
+ * @param injectNanAtStep testing only: the first computation of this step reports a NaN gradient,
+ *     as a transient fault would (-1 = never)
  * @param values all resolved option values, for provenance
  */
 public record TrainConfig(
@@ -65,6 +67,7 @@ public record TrainConfig(
     Mode mode,
     int stageRetries,
     int exchangeTimeoutSeconds,
+    long injectNanAtStep,
     Map<String, String> values) {
 
   /** How the executors' gradients reach the driver. */
@@ -151,7 +154,11 @@ public record TrainConfig(
             "exchange-timeout",
             "persistent: seconds to wait for the tasks to connect, for a step's partials, and"
                 + " (tasks) for the driver's next step",
-            "600");
+            "600")
+        .option(
+            "inject-nan-at-step",
+            "testing: the first computation of this step gives a NaN gradient",
+            "-1");
   }
 
   /** The configuration of parsed options. */
@@ -199,6 +206,7 @@ public record TrainConfig(
         mode,
         p.integer("stage-retries"),
         p.integer("exchange-timeout"),
+        p.longValue("inject-nan-at-step"),
         p.asMap());
   }
 }

@@ -112,14 +112,19 @@ public final class Trainer {
 
       long t0 = System.nanoTime();
       AllReduce.Mean mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
+      if (step == cfg.injectNanAtStep()) {
+        mean.grad()[0] = Float.NaN; // testing: what a transient fault of one computation gave
+      }
       if (!finite(mean)) {
         // A step is a pure function of (weights, plan), so computing it again tells a real
-        // divergence (non-finite again) from a transient fault of one computation.
+        // divergence (non-finite again) from a transient fault of one computation. Kept as a
+        // defence; metrics.jsonl counts how often it fires.
         LOG.warn(
             "non-finite loss or gradient at step {} (loss {}; in {}); computing the step again",
             step + 1,
             mean.loss(),
             layout.nonFinite(mean.grad(), 5));
+        metrics.countRecomputedStep();
         mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
       }
       if (!finite(mean)) {
