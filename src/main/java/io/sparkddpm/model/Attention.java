@@ -46,7 +46,7 @@ final class Attention extends TorchBlock {
     NDArray tokens =
         call(groupNorm, ps, x, training).reshape(b, c, n).transpose(0, 2, 1); // (B, N, C)
     // The scale goes on q (B*N*C values) rather than on the scores (B*h*N*N values).
-    NDArray q = splitHeads(call(toQ, ps, tokens, training).mul(scale), b, n); // (B, h, N, d)
+    NDArray q = splitHeads(Ops.times(call(toQ, ps, tokens, training), scale), b, n); // (B,h,N,d)
     NDArray k = splitHeads(call(toK, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray v = splitHeads(call(toV, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (B, h, N, N)

@@ -1,11 +1,33 @@
 package io.sparkddpm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
-/** Activation and resampling ops shared by the blocks. */
-final class Ops {
+/** Activation, resampling and scalar ops shared by the blocks and the training step. */
+public final class Ops {
   private Ops() {}
+
+  /**
+   * {@code x * s}. DJL's {@code mul(Number)} puts {@code s} in a Java direct buffer ({@code
+   * from_blob}) and closes it right after the op, while autograd keeps that scalar for the
+   * backward: a garbage collection in between frees the buffer, glibc writes its free-list pointers
+   * into it, and the backward multiplies by garbage (finite or NaN). A scalar libtorch allocated
+   * lives as long as autograd holds it.
+   */
+  public static NDArray times(NDArray x, float s) {
+    return x.mul(scalar(x, s));
+  }
+
+  /** {@code x / s}, with {@code s} in libtorch's memory; see {@link #times}. */
+  public static NDArray divide(NDArray x, float s) {
+    return x.div(scalar(x, s));
+  }
+
+  /** A float32 scalar tensor allocated by libtorch on {@code like}'s device and manager. */
+  private static NDArray scalar(NDArray like, float s) {
+    return like.getManager().full(new Shape(), s, like.getDataType());
+  }
 
   /** SiLU (swish with beta 1): {@code x * sigmoid(x)}. */
   static NDArray silu(NDArray x) {

@@ -13,6 +13,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.sparkddpm.diffusion.SeededNoise;
 import io.sparkddpm.executor.ExecutorModels;
+import io.sparkddpm.model.Ops;
 import io.sparkddpm.model.UNet2DModel;
 import java.io.Serializable;
 import java.util.SplittableRandom;
@@ -25,6 +26,9 @@ import java.util.SplittableRandom;
  */
 public final class GradientStep {
   private GradientStep() {}
+
+  /** Test hook: runs after the forward pass, before the backward (a forced GC in tests). */
+  static volatile Runnable betweenForwardAndBackward = () -> {};
 
   /**
    * A task's contribution: gradient and loss summed over its {@code count} images, and the seconds
@@ -108,15 +112,16 @@ public final class GradientStep {
     Shape shape = new Shape(n, model.config().inChannels(), side, side);
     double lossSum;
     try (NDManager step = parent.newSubManager(device)) {
-      NDArray x = step.create(noisy, shape); // (n, 1, 32, 32)
-      NDArray target = step.create(eps, shape); // (n, 1, 32, 32)
-      NDArray time = step.create(t); // (n,)
+      NDArray x = libtorchOwned(step.create(noisy, shape)); // (n, 1, 32, 32)
+      NDArray target = libtorchOwned(step.create(eps, shape)); // (n, 1, 32, 32)
+      NDArray time = libtorchOwned(step.create(t)); // (n,)
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray pred =
             model.forward(new ParameterStore(step, false), new NDList(x, time), true).head();
         // Sum over images of each image's mean squared error.
-        NDArray loss = pred.sub(target).square().sum().div(shape.size() / n);
+        NDArray loss = Ops.divide(pred.sub(target).square().sum(), shape.size() / n);
         lossSum = loss.getFloat();
+        betweenForwardAndBackward.run();
         gc.backward(loss);
       }
     }
@@ -134,5 +139,17 @@ public final class GradientStep {
       }
     }
     return new Partial(grad, lossSum, n, 0);
+  }
+
+  /**
+   * A copy of {@code javaBacked} in memory libtorch allocated, the original closed at once. On the
+   * CPU, DJL's {@code create(float[])} wraps a Java direct buffer ({@code from_blob}) that the JVM
+   * frees when its garbage collector decides, while autograd keeps the input for conv_in's
+   * backward; a copy that libtorch owns lives exactly as long as libtorch needs it.
+   */
+  private static NDArray libtorchOwned(NDArray javaBacked) {
+    NDArray copy = javaBacked.duplicate();
+    javaBacked.close();
+    return copy;
   }
 }
