@@ -18,9 +18,12 @@ Usage: submit/determinism.sh [--reps N] [--batch N] [--model-config tiny|FILE] [
   --batch N         images in the step (default $BATCH)
   --model-config    tiny: TinyRun's 16/32-channel UNet; FILE: a diffusers config.json;
                     default: the tutorial UNet
-  --matrix          quick: the production step with 2 threads, GLIBC_TUNABLES hugetlb on and off,
-                    fresh threads (as Spark's tasks), 1 thread; stress: input memory and arrays
-                    closed early with a GC between forward and backward; full: both
+  --matrix          quick: the production step with 2 threads, with a garbage collection forced
+                    between forward and backward, GLIBC_TUNABLES hugetlb on and off, fresh threads
+                    and weights reloaded (as Spark's tasks), 1 thread, random data;
+                    stress: the step body of 19f7d24 (loss divided by DJL's div(Number), inputs
+                    in Java direct buffers or copied to libtorch, closed early) with a forced GC;
+                    full: both
 EOF
 }
 EXTRA=()
@@ -53,13 +56,14 @@ COMMON=(--reps "$REPS" --batch "$BATCH" --mnist "$PROJECT_DIR/data/mnist")
 
 # label | GLIBC_TUNABLES | harness options
 QUICK="production t2 hugetlb|glibc.malloc.hugetlb=1|--step production --threads 2
+production t2 hugetlb gc-between-forward-and-backward|glibc.malloc.hugetlb=1|--step production --threads 2 --gc
 production t2 no-tunables||--step production --threads 2
 production t2 hugetlb fresh-thread reload|glibc.malloc.hugetlb=1|--step production --threads 2 --fresh-thread --reload
 production t1 hugetlb|glibc.malloc.hugetlb=1|--step production --threads 1
 production t2 hugetlb random-data|glibc.malloc.hugetlb=1|--step production --threads 2 --data random"
-STRESS="java-inputs t2 closed-early gc|glibc.malloc.hugetlb=1|--step java --threads 2 --close-early inputs --gc
-torch-inputs t2 closed-early gc|glibc.malloc.hugetlb=1|--step torch --threads 2 --close-early inputs --gc
-java-inputs t2 gc|glibc.malloc.hugetlb=1|--step java --threads 2 --gc"
+STRESS="old-loss java-inputs t2 gc|glibc.malloc.hugetlb=1|--step java --threads 2 --gc
+old-loss java-inputs t2 closed-early gc|glibc.malloc.hugetlb=1|--step java --threads 2 --close-early inputs --gc
+old-loss torch-inputs t2 closed-early gc|glibc.malloc.hugetlb=1|--step torch --threads 2 --close-early inputs --gc"
 case "$MATRIX" in
   quick) ROWS="$QUICK" ;;
   stress) ROWS="$STRESS" ;;
@@ -72,5 +76,5 @@ while IFS='|' read -r label tunables options; do
   read -ra opts <<<"$options"
   env GLIBC_TUNABLES="$tunables" nice -n 10 java -Xmx4g -Dai.djl.offline=true -cp "$CP" \
     io.sparkddpm.bench.DeterminismHarness "${COMMON[@]}" "${opts[@]}" "${EXTRA[@]}" \
-    --label "$label" 2>"$LOG" || { tail -20 "$LOG" >&2; die "condition '$label' failed"; }
+    --label "$label" 2>"$LOG" </dev/null || { tail -20 "$LOG" >&2; die "condition '$label' failed"; }
 done <<<"$ROWS"

@@ -100,6 +100,12 @@ public final class ParamLayout implements Serializable {
     return out;
   }
 
+  /** The name of the parameter holding entry {@code index} of the vector. */
+  public String nameAt(int index) {
+    int i = java.util.Arrays.binarySearch(offsets, index);
+    return names.get(i >= 0 ? i : -i - 2);
+  }
+
   /** Number of parameters (tensors). */
   int count() {
     return names.size();

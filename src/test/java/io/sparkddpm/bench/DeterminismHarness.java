@@ -23,6 +23,7 @@ import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
 import io.sparkddpm.train.GradientStep;
 import io.sparkddpm.train.ParamLayout;
+import io.sparkddpm.train.StepHooks;
 import io.sparkddpm.train.TinyRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,12 +44,14 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>{@code --step production}: {@link GradientStep#backwardForBenchmark}, the code TrainJob
- *       runs. {@code java}: the step of commit 19f7d24, inputs made by {@code create(float[])},
- *       which DJL copies into a Java direct buffer that libtorch reads through {@code from_blob}.
+ *       runs. {@code java}: the step body of commit 19f7d24 (inputs made by {@code
+ *       create(float[])}, which DJL copies into a Java direct buffer that libtorch reads through
+ *       {@code from_blob}; the loss divided by DJL's {@code div(Number)}), over the current model.
  *       {@code torch}: the same, inputs cloned into libtorch-owned memory first.
  *   <li>{@code --close-early inputs}: the input arrays are closed after the forward, while autograd
- *       may still hold them; {@code --gc} asks the JVM for a collection between forward and
- *       backward (a stress test of memory the JVM owns).
+ *       may still hold them; {@code --gc}: a garbage collection between forward and backward, and
+ *       time for the JDK to free the direct buffers it found unreachable (what happens now and then
+ *       in a long run, forced).
  *   <li>{@code --reload}: weights are copied into the model before every computation, as an
  *       executor does for each step's broadcast.
  * </ul>
@@ -184,6 +187,9 @@ public final class DeterminismHarness {
       Map<String, String> o, UNet2DModel model, NDManager manager, float[][] in, int n) {
     String mode = o.get("step");
     if (mode.equals("production")) {
+      if (o.containsKey("gc")) {
+        StepHooks.collectGarbageBetweenForwardAndBackward();
+      }
       return GradientStep.backwardForBenchmark(
           model, manager, Device.cpu(), in[0], in[1], in[2], n);
     }
@@ -233,7 +239,7 @@ public final class DeterminismHarness {
           time.close();
         }
         if (gc) {
-          System.gc();
+          StepHooks.collect();
         }
         gc2.backward(loss);
       }
@@ -276,6 +282,7 @@ public final class DeterminismHarness {
     int runsNonFinite;
     int lossDiffering;
     double seconds;
+    int count;
     final List<String> examples = new ArrayList<>();
 
     Stats(ParamLayout layout) {
@@ -284,6 +291,7 @@ public final class DeterminismHarness {
 
     void add(GradientStep.Partial p, double s) {
       seconds += s;
+      count++;
       float[] g = p.gradSum();
       long bad = 0;
       for (float v : g) {
@@ -298,11 +306,17 @@ public final class DeterminismHarness {
       }
       long diff = 0;
       int firstAt = -1;
+      int lastAt = -1;
+      double maxAbs = 0;
+      double scale = 0;
       for (int i = 0; i < g.length; i++) {
         if (Float.floatToRawIntBits(g[i]) != Float.floatToRawIntBits(firstGrad[i])) {
           diff++;
           firstAt = firstAt < 0 ? i : firstAt;
+          lastAt = i;
+          maxAbs = Math.max(maxAbs, Math.abs((double) g[i] - firstGrad[i]));
         }
+        scale = Math.max(scale, Math.abs(firstGrad[i]));
       }
       boolean lossDiff =
           Double.doubleToRawLongBits(p.lossSum()) != Double.doubleToRawLongBits(firstLoss);
@@ -314,9 +328,18 @@ public final class DeterminismHarness {
         if (examples.size() < 5) {
           examples.add(
               String.format(
-                  "    differing computation: %d entries, loss %s (first %s), first entry %d, NaN"
-                      + " in %s",
-                  diff, p.lossSum(), firstLoss, firstAt, layout.nonFinite(g, 3)));
+                  "    computation %d differs: %d of %d entries, from %s to %s, max |difference|"
+                      + " %.3g (largest entry %.3g); loss %s (first %s); NaN in %s",
+                  count,
+                  diff,
+                  g.length,
+                  layout.nameAt(Math.max(firstAt, 0)),
+                  layout.nameAt(Math.max(lastAt, 0)),
+                  maxAbs,
+                  scale,
+                  p.lossSum(),
+                  firstLoss,
+                  layout.nonFinite(g, 3)));
         }
       }
     }
