@@ -9,8 +9,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.Seekable;
 
 /**
  * Reader of MNIST's IDX files (LeCun's format): a big-endian header, then unsigned bytes.
@@ -100,6 +102,73 @@ public final class IdxReader {
   }
 
   /**
+   * Checks a whole images file (header, dimensions, length; a gzip stream is read through to its
+   * end without keeping the pixels) and returns its image count.
+   */
+  public static long countImages(Path path, Configuration conf) {
+    return withImages(
+        path,
+        conf,
+        (in, count) -> {
+          in.skip(count * MnistImage.PIXELS, count + " images");
+          in.expectEnd();
+          return count;
+        });
+  }
+
+  /**
+   * Reads images {@code from} (inclusive) to {@code to} (exclusive) of an images file: a raw file
+   * is read from a seek to the first one, a gzip stream is decompressed up to the last one.
+   *
+   * @return one 784-byte array per image
+   */
+  public static byte[][] readImages(Path path, Configuration conf, long from, long to) {
+    return withImages(
+        path,
+        conf,
+        (in, count) -> {
+          if (from < 0 || from > to || to > count) {
+            throw new IllegalArgumentException(
+                path + ": images " + from + ".." + to + " asked of a file of " + count);
+          }
+          in.seek(IMAGES_HEADER + from * MnistImage.PIXELS, "image " + from);
+          byte[][] out = new byte[(int) (to - from)][];
+          for (int i = 0; i < out.length; i++) {
+            out[i] = in.readExactly(MnistImage.PIXELS, "image " + (from + i) + " of " + count);
+          }
+          return out;
+        });
+  }
+
+  /** Labels {@code from} (inclusive) to {@code to} (exclusive) of a labels file, each 0..9. */
+  public static byte[] readLabels(Path path, Configuration conf, long from, long to) {
+    byte[] all = readLabels(path, conf); // 1 byte an image: reading them all costs little
+    if (from < 0 || from > to || to > all.length) {
+      throw new IllegalArgumentException(
+          path + ": labels " + from + ".." + to + " asked of a file of " + all.length);
+    }
+    return Arrays.copyOfRange(all, (int) from, (int) to);
+  }
+
+  /** What is done with an images file once its header is checked: (input, image count). */
+  private interface ImagesBody<T> {
+    T read(Input in, long count) throws IOException;
+  }
+
+  private static <T> T withImages(Path path, Configuration conf, ImagesBody<T> body) {
+    try {
+      FileSystem fs = path.getFileSystem(conf);
+      long length = fs.getFileStatus(path).getLen();
+      try (FSDataInputStream raw = fs.open(path)) {
+        Input in = open(raw, path.toString(), length);
+        return body.read(in, imagesHeader(in, path.toString()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(path + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Reads 28x28 images from a stream (raw or gzip).
    *
    * @param source names the stream in error messages
@@ -109,21 +178,8 @@ public final class IdxReader {
   public static byte[][] readImages(InputStream raw, String source, long length)
       throws IOException {
     Input in = open(raw, source, length);
-    // The magic comes first on its own, so a file of the other kind is named as such.
-    int magic = intAt(in.readExactly(4, "magic number"), 0);
-    if (magic != IMAGES_MAGIC) {
-      throw wrongMagic(source, magic, IMAGES_MAGIC, "images", LABELS_MAGIC, "labels");
-    }
-    byte[] dims = in.readExactly(IMAGES_HEADER - 4, "rest of the header");
-    long count = Integer.toUnsignedLong(intAt(dims, 0));
-    long rows = Integer.toUnsignedLong(intAt(dims, 4));
-    long cols = Integer.toUnsignedLong(intAt(dims, 8));
-    if (rows != MnistImage.SIDE || cols != MnistImage.SIDE) {
-      throw new IllegalArgumentException(
-          source + ": images are " + rows + "x" + cols + ", expected 28x28 (MNIST)");
-    }
-    long size = rows * cols;
-    in.checkLength(IMAGES_HEADER + count * size, count + " x " + rows + " x " + cols);
+    long count = imagesHeader(in, source);
+    long size = MnistImage.PIXELS;
     // The list grows as data arrives, so a lying count on a gzip stream fails at its end instead
     // of allocating count*784 bytes up front.
     List<byte[]> images = new ArrayList<>((int) Math.min(count, CHUNK));
@@ -173,6 +229,25 @@ public final class IdxReader {
     return labels;
   }
 
+  /** Reads and checks an images header (and the length, when known); returns the count. */
+  private static long imagesHeader(Input in, String source) throws IOException {
+    // The magic comes first on its own, so a file of the other kind is named as such.
+    int magic = intAt(in.readExactly(4, "magic number"), 0);
+    if (magic != IMAGES_MAGIC) {
+      throw wrongMagic(source, magic, IMAGES_MAGIC, "images", LABELS_MAGIC, "labels");
+    }
+    byte[] dims = in.readExactly(IMAGES_HEADER - 4, "rest of the header");
+    long count = Integer.toUnsignedLong(intAt(dims, 0));
+    long rows = Integer.toUnsignedLong(intAt(dims, 4));
+    long cols = Integer.toUnsignedLong(intAt(dims, 8));
+    if (rows != MnistImage.SIDE || cols != MnistImage.SIDE) {
+      throw new IllegalArgumentException(
+          source + ": images are " + rows + "x" + cols + ", expected 28x28 (MNIST)");
+    }
+    in.checkLength(IMAGES_HEADER + count * rows * cols, count + " x " + rows + " x " + cols);
+    return count;
+  }
+
   private static IllegalArgumentException wrongMagic(
       String source, int found, int expected, String what, int other, String otherWhat) {
     String hint = found == other ? " (this looks like an IDX " + otherWhat + " file)" : "";
@@ -196,22 +271,50 @@ public final class IdxReader {
     int b1 = buffered.read();
     buffered.reset();
     if (b0 == 0x1f && b1 == 0x8b) {
-      return new Input(new GZIPInputStream(buffered, CHUNK), source, UNKNOWN_LENGTH);
+      return new Input(new GZIPInputStream(buffered, CHUNK), source, UNKNOWN_LENGTH, null);
     }
-    return new Input(buffered, source, length);
+    // A raw file system stream can seek; it is read through the buffer until it does.
+    return new Input(buffered, source, length, raw instanceof Seekable s ? s : null);
   }
 
   /** A stream that knows its name, its length if any, and how much was read. */
   private static final class Input {
-    private final InputStream in;
     private final String source;
     private final long length;
+    private final Seekable seekable; // null: forward only (gzip, plain streams)
+    private InputStream in;
     private long position;
 
-    Input(InputStream in, String source, long length) {
+    Input(InputStream in, String source, long length, Seekable seekable) {
       this.in = in;
       this.source = source;
       this.length = length;
+      this.seekable = seekable;
+    }
+
+    /** Moves forward to {@code offset}: a seek when the file allows it, else a read-through. */
+    void seek(long offset, String what) throws IOException {
+      if (offset < position) {
+        throw new IllegalStateException(source + ": cannot seek back to " + offset);
+      }
+      if (seekable != null) {
+        seekable.seek(offset);
+        // The old buffer holds bytes of the old position: buffer afresh from the new one.
+        in = new BufferedInputStream((InputStream) seekable, CHUNK);
+        position = offset;
+      } else {
+        skip(offset - position, what);
+      }
+    }
+
+    /** Reads and drops {@code n} bytes, failing like {@link #readExactly} where the data ends. */
+    void skip(long n, String what) throws IOException {
+      long left = n;
+      while (left > 0) {
+        int piece = (int) Math.min(CHUNK, left);
+        readExactly(piece, what + " (skipping " + n + " bytes)");
+        left -= piece;
+      }
     }
 
     /** Fails unless the known length equals {@code needed}; a no-op for unknown lengths. */

@@ -16,7 +16,6 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -35,8 +34,9 @@ import org.apache.spark.sql.types.StructType;
  * <ol>
  *   <li>a directory holding the split's IDX pair ({@code train-images-idx3-ubyte} and {@code
  *       train-labels-idx1-ubyte}, or {@code t10k-*} for the test split; also the dotted spelling
- *       {@code train-images.idx3-ubyte}; each raw or {@code .gz}). The driver reads both files and
- *       parallelizes the images; {@code index} is the position in the file.
+ *       {@code train-images.idx3-ubyte}; each raw or {@code .gz}). The driver checks both files;
+ *       each partition reads its own range of rows from them ({@link IdxSlices}), so any partition
+ *       can be recomputed from the files; {@code index} is the position in the file.
  *   <li>Parquet with columns {@code image} struct&lt;bytes: binary (PNG), path: string&gt; and
  *       {@code label} (int or long), as Hugging Face {@code datasets} writes MNIST: a {@code
  *       .parquet} file; a directory with {@code train-*.parquet} / {@code test-*.parquet} files or
@@ -102,14 +102,7 @@ public final class MnistSource {
         Path images = findIdx(fs, root, split.idxPrefix + "-images", "idx3-ubyte");
         Path labels = findIdx(fs, root, split.idxPrefix + "-labels", "idx1-ubyte");
         if (images != null && labels != null) {
-          List<MnistImage> all = IdxReader.readPair(images, labels, conf);
-          if (limit > 0 && limit < all.size()) {
-            all = new ArrayList<>(all.subList(0, (int) limit));
-          }
-          // The pixels travel inside the tasks (about 47 MB for the training split); fine for a
-          // dataset of this size, and it keeps the executors free of any file-system access.
-          return JavaSparkContext.fromSparkContext(spark.sparkContext())
-              .parallelize(all, partitions);
+          return IdxSlices.load(spark, images, labels, partitions, limit);
         }
         if (images != null || labels != null) {
           throw new IllegalArgumentException(

@@ -21,13 +21,12 @@ public final class SparkGradients implements GradientSource {
   private final long size;
   private final int count;
 
-  /** Caches {@code shards} (one per partition) on the executors and counts their images. */
+  /**
+   * Builds {@code shards} (one per partition, cached: {@link Shards#load}) on the executors and
+   * counts their images.
+   */
   public SparkGradients(JavaSparkContext sc, JavaRDD<Shard> shards, UNetConfig config) {
     this.sc = sc;
-    // Cached on the executors and cut from its lineage: otherwise every step's tasks would carry
-    // the driver-side partitions of the source data (48 MB for MNIST read from IDX files).
-    // The price: a lost executor's shard cannot be recomputed, and the job fails.
-    shards.rdd().localCheckpoint();
     this.shards = shards;
     this.configJson = config.toJson();
     sc.setJobDescription("cache training shards");

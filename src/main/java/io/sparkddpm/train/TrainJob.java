@@ -4,8 +4,6 @@ import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.UsageException;
-import io.sparkddpm.data.MnistImage;
-import io.sparkddpm.data.MnistSource;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.train.persistent.PersistentGradients;
@@ -13,7 +11,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import org.apache.hadoop.conf.Configuration;
@@ -71,14 +68,7 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     LOG.info("engine: {}", io.sparkddpm.model.Engines.pytorch().getEngineName());
 
     sc.setJobDescription("read MNIST from " + cfg.data());
-    JavaRDD<MnistImage> images;
-    try {
-      images =
-          MnistSource.load(spark, cfg.data(), MnistSource.Split.TRAIN, partitions, cfg.limit());
-    } catch (IllegalArgumentException e) {
-      throw new UsageException("--data: " + e.getMessage());
-    }
-    JavaRDD<Shard> shards = images.mapPartitions(it -> List.of(Shard.of(it)).iterator());
+    JavaRDD<Shard> shards = Shards.load(spark, cfg.data(), partitions, cfg.limit());
 
     Map<String, String> provenance = new LinkedHashMap<>();
     provenance.put("data", cfg.data());

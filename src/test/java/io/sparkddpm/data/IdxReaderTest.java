@@ -63,6 +63,44 @@ class IdxReaderTest {
   }
 
   @Test
+  void aRangeOfRowsEqualsTheSameRowsOfTheWholeFileRawAndGzipped() {
+    List<MnistImage> images = IdxFiles.images(9, 4);
+    for (boolean gz : new boolean[] {false, true}) {
+      Path split = dir.resolve(gz ? "gz" : "raw");
+      split.toFile().mkdirs();
+      IdxFiles.writeSplit(split, "train", images, gz);
+      String suffix = gz ? ".gz" : "";
+      var imagesFile = hadoop(split.resolve("train-images-idx3-ubyte" + suffix));
+      var labelsFile = hadoop(split.resolve("train-labels-idx1-ubyte" + suffix));
+
+      assertEquals(9, IdxReader.countImages(imagesFile, CONF));
+      byte[][] middle = IdxReader.readImages(imagesFile, CONF, 3, 7);
+      byte[] labels = IdxReader.readLabels(labelsFile, CONF, 3, 7);
+      assertEquals(4, middle.length);
+      for (int i = 0; i < 4; i++) {
+        assertArrayEquals(images.get(3 + i).pixels(), middle[i], "gz " + gz + " row " + (3 + i));
+        assertEquals(images.get(3 + i).label(), labels[i]);
+      }
+      assertEquals(0, IdxReader.readImages(imagesFile, CONF, 9, 9).length);
+      var e =
+          assertThrows(
+              IllegalArgumentException.class, () -> IdxReader.readImages(imagesFile, CONF, 5, 10));
+      assertTrue(e.getMessage().contains("5..10"), e.getMessage());
+    }
+  }
+
+  @Test
+  void countingATruncatedGzipFileFailsNamingIt() {
+    byte[] whole = gzip(imagesBytes(IdxFiles.images(4, 5)));
+    Path file = write(dir.resolve("cut.gz"), java.util.Arrays.copyOf(whole, whole.length / 2));
+
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> IdxReader.countImages(hadoop(file), CONF));
+    assertTrue(e.getMessage().contains(file.toString() + ": truncated file"), e.getMessage());
+  }
+
+  @Test
   void gzipIsRecognisedByItsMagicBytesWithoutTheSuffix() {
     List<MnistImage> images = IdxFiles.images(3, 3);
     Path file = write(dir.resolve("images-no-suffix"), gzip(imagesBytes(images)));
