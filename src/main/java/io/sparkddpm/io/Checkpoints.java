@@ -31,14 +31,18 @@ import org.apache.hadoop.fs.Path;
  * </pre>
  *
  * A checkpoint is written under a hidden temporary name and renamed when complete, so a crash never
- * leaves a half checkpoint under a real name. {@code DDPMPipeline.from_pretrained(dir)} opens it in
- * Python.
+ * leaves a half checkpoint under a real name; {@link #replace} swaps a complete new one in for an
+ * old one, and {@link #cleanUp} removes what a crash leaves behind. {@code
+ * DDPMPipeline.from_pretrained(dir)} opens it in Python.
  */
 public final class Checkpoints {
   /** Weights file name diffusers uses. */
   public static final String WEIGHTS = "diffusion_pytorch_model.safetensors";
 
   private static final Pattern STEP_DIR = Pattern.compile("checkpoint-(\\d+)");
+
+  /** The name {@link #write} gives a checkpoint while it is incomplete. */
+  private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.tmp-\\d+");
 
   private Checkpoints() {}
 
@@ -100,6 +104,49 @@ public final class Checkpoints {
     }
   }
 
+  /**
+   * Writes a complete checkpoint to {@code dir}, replacing the one there so that at every instant
+   * one of them exists complete ({@link DirectoryReplace}): the new one is written beside it, then
+   * renamed into place.
+   */
+  public static void replace(
+      Configuration conf,
+      Path dir,
+      UNetConfig unetConfig,
+      Map<String, Tensor> unet,
+      Map<String, Tensor> ema,
+      SchedulerConfig scheduler,
+      TrainingState training)
+      throws IOException {
+    FileSystem fs = dir.getFileSystem(conf);
+    DirectoryReplace.recover(fs, dir); // a crashed replacement is finished before a new one
+    write(conf, DirectoryReplace.next(dir), unetConfig, unet, ema, scheduler, training);
+    DirectoryReplace.promote(fs, dir);
+  }
+
+  /**
+   * Deletes what a crash can leave under {@code output}: temporary folders of checkpoints that were
+   * being written (never complete, never read); an interrupted {@link #replace} (of {@code final/}
+   * or a {@code checkpoint-<step>}) is finished.
+   */
+  public static void cleanUp(Configuration conf, Path output) throws IOException {
+    FileSystem fs = output.getFileSystem(conf);
+    if (!fs.exists(output)) {
+      return;
+    }
+    for (FileStatus s : fs.listStatus(output)) {
+      String name = s.getPath().getName();
+      Matcher spare = DirectoryReplace.SPARE.matcher(name);
+      if (!s.isDirectory()) {
+        continue;
+      } else if (TEMPORARY.matcher(name).matches()) {
+        fs.delete(s.getPath(), true);
+      } else if (spare.matches()) {
+        DirectoryReplace.recover(fs, new Path(output, spare.group(1)));
+      }
+    }
+  }
+
   /** Writes {@code config.json} and the weights of a UNet into {@code dir}. */
   public static void writeUNet(
       Configuration conf, Path dir, UNetConfig config, Map<String, Tensor> weights)
@@ -132,6 +179,7 @@ public final class Checkpoints {
    */
   public static Contents read(Configuration conf, Path dir) throws IOException {
     FileSystem fs = dir.getFileSystem(conf);
+    dir = DirectoryReplace.resolve(fs, dir); // in the middle of a replace(): the complete one
     if (!fs.exists(dir)) {
       throw new FileNotFoundException("checkpoint " + dir + " does not exist");
     }

@@ -74,6 +74,9 @@ public final class Trainer {
     SchedulerConfig schedulerConfig = SchedulerConfig.ddpm();
     float[] alphasCumprod = new DdpmScheduler(schedulerConfig).alphasCumprod();
 
+    // A driver killed mid-write leaves a temporary folder, or final/ half replaced: the one is
+    // removed (never resumed from), the other completed, before looking for a checkpoint.
+    Checkpoints.cleanUp(conf, output);
     boolean resuming = cfg.resume() || (cfg.autoResume() && newestCheckpoint() != null);
     State s = resuming ? resume() : fresh();
     Metrics metrics = new Metrics(conf, output, s.step);
@@ -181,9 +184,6 @@ public final class Trainer {
     }
     metrics.flush();
     Path fin = new Path(output, "final");
-    if (fin.getFileSystem(conf).exists(fin)) {
-      fin.getFileSystem(conf).delete(fin, true);
-    }
     checkpoint(fin, s, total, (int) ((total - 1) / stepsPerEpoch));
     return new Result(
         total - s.startStep,
@@ -305,7 +305,8 @@ public final class Trainer {
     state.addProperty("time", Instant.now().toString());
     state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
     state.add("provenance", new GsonBuilder().create().toJsonTree(provenance));
-    Checkpoints.write(
+    // final/ may already exist (a resumed run that ends again): replaced, never deleted first.
+    Checkpoints.replace(
         conf,
         dir,
         unetConfig,
