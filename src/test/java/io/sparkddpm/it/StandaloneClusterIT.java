@@ -3,15 +3,8 @@ package io.sparkddpm.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,94 +15,20 @@ import org.junit.jupiter.api.io.TempDir;
  * started from the Maven-resolved Spark jars, one executor per worker, stopped after the class.
  */
 class StandaloneClusterIT {
-  private static final List<Process> processes = new ArrayList<>();
+  private static StandaloneCluster cluster;
   private static String masterUrl;
   @TempDir Path work;
 
   @BeforeAll
   static void startCluster() throws Exception {
-    Path home = Launcher.sparkHome();
-    int port = Launcher.freePort();
-    int ui = Launcher.freePort();
-    masterUrl = "spark://127.0.0.1:" + port;
-    processes.add(
-        start(
-            "org.apache.spark.deploy.master.Master",
-            "master.log",
-            home,
-            List.of("--host", "127.0.0.1", "--port", "" + port, "--webui-port", "" + ui)));
-    for (int w = 1; w <= 2; w++) {
-      Path dir = Launcher.TARGET.resolve("it-work/worker-" + w);
-      Files.createDirectories(dir);
-      processes.add(
-          start(
-              "org.apache.spark.deploy.worker.Worker",
-              "worker-" + w + ".log",
-              home,
-              List.of(
-                  "--host",
-                  "127.0.0.1",
-                  "--cores",
-                  "1",
-                  "--memory",
-                  "3g",
-                  "--work-dir",
-                  dir.toString(),
-                  "--webui-port",
-                  "" + Launcher.freePort(),
-                  masterUrl)));
-    }
-    waitForWorkers(ui, 2);
-  }
-
-  private static Process start(String main, String log, Path home, List<String> args)
-      throws Exception {
-    ProcessBuilder pb = Launcher.java(main, log, args);
-    pb.environment().put("SPARK_HOME", home.toString());
-    pb.environment().put("SPARK_SCALA_VERSION", "2.13");
-    pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-    return pb.start();
-  }
-
-  private static void waitForWorkers(int uiPort, int expected) throws Exception {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      try {
-        last =
-            http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + uiPort + "/json/"))
-                        .build(),
-                    HttpResponse.BodyHandlers.ofString())
-                .body();
-        if (last.contains("\"aliveworkers\" : " + expected)
-            || last.contains("\"aliveworkers\":" + expected)) {
-          return;
-        }
-      } catch (java.io.IOException e) {
-        last = e.toString();
-      }
-      Thread.sleep(1000);
-    }
-    throw new AssertionError("cluster did not come up with " + expected + " workers: " + last);
+    cluster = StandaloneCluster.start("cluster", 2);
+    masterUrl = cluster.masterUrl();
   }
 
   @AfterAll
   static void stopCluster() {
-    for (Process p : processes) {
-      p.descendants().forEach(ProcessHandle::destroy);
-      p.destroy();
-    }
-    for (Process p : processes) {
-      try {
-        if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
-          p.descendants().forEach(ProcessHandle::destroyForcibly);
-          p.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
@@ -122,7 +41,7 @@ class StandaloneClusterIT {
     String state = Files.readString(run.resolve("final/trainer_state.json"));
     assertTrue(state.contains(masterUrl), state);
     for (int w = 1; w <= 2; w++) { // each worker ran an executor of this application
-      try (var apps = Files.list(Launcher.TARGET.resolve("it-work/worker-" + w))) {
+      try (var apps = Files.list(cluster.workDir(w))) {
         assertTrue(
             apps.anyMatch(p -> p.getFileName().toString().startsWith("app-")),
             "worker " + w + " ran no executor");
