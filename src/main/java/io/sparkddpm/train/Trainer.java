@@ -174,6 +174,9 @@ public final class Trainer {
         metrics.flush();
       }
       if (!last && cfg.checkpointEvery() > 0 && done % cfg.checkpointEvery() == 0) {
+        // A run resumed from this checkpoint keeps metrics.jsonl's lines up to it, even when the
+        // driver dies before the next --log-every flush.
+        metrics.flush();
         checkpoint(new Path(output, "checkpoint-" + done), s, done, epoch);
         Checkpoints.prune(conf, output, cfg.keepCheckpoints());
       }
