@@ -126,8 +126,8 @@ public final class Checkpoints {
 
   /**
    * Deletes what a crash can leave under {@code output}: temporary folders of checkpoints that were
-   * being written (never complete, never read); an interrupted {@link #replace} (of {@code final/}
-   * or a {@code checkpoint-<step>}) is finished.
+   * being written (never complete, never read) and temporary files of replaced files; an
+   * interrupted {@link #replace} (of {@code final/} or a {@code checkpoint-<step>}) is finished.
    */
   public static void cleanUp(Configuration conf, Path output) throws IOException {
     FileSystem fs = output.getFileSystem(conf);
@@ -137,11 +137,9 @@ public final class Checkpoints {
     for (FileStatus s : fs.listStatus(output)) {
       String name = s.getPath().getName();
       Matcher spare = DirectoryReplace.SPARE.matcher(name);
-      if (!s.isDirectory()) {
-        continue;
-      } else if (TEMPORARY.matcher(name).matches()) {
+      if (TEMPORARY.matcher(name).matches()) { // also HadoopFiles.replace's, e.g. metrics.jsonl's
         fs.delete(s.getPath(), true);
-      } else if (spare.matches()) {
+      } else if (s.isDirectory() && spare.matches()) {
         DirectoryReplace.recover(fs, new Path(output, spare.group(1)));
       }
     }
