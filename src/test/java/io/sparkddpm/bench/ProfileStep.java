@@ -1,0 +1,56 @@
+package io.sparkddpm.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetConfig;
+import io.sparkddpm.model.UNetWeights;
+import io.sparkddpm.train.GradientStep;
+import java.util.Random;
+
+/**
+ * Where a training step goes: two warm-up steps, then one step under libtorch's profiler (DJL's
+ * {@code JniUtils.startProfile}), whose Chrome trace {@code submit/bench/profile_summary.py} sums
+ * by op. The step's wall time is printed beside it, so wall minus libtorch's op time is what JNI,
+ * Java and the gradient copy add. Asserts nothing.
+ *
+ * <p>Usage: {@code ProfileStep <trace.json> [batch=128]}
+ */
+public final class ProfileStep {
+  private ProfileStep() {}
+
+  public static void main(String[] args) throws Exception {
+    String trace = args[0];
+    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+    UNet2DModel model = new UNet2DModel(UNetConfig.tutorial());
+    try (NDManager manager = NDManager.newBaseManager()) {
+      model.initialize(manager);
+      UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
+      Random r = new Random(1);
+      float[] x = new float[batch * 1024];
+      float[] eps = new float[batch * 1024];
+      float[] t = new float[batch];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) r.nextGaussian();
+        eps[i] = (float) r.nextGaussian();
+      }
+      for (int i = 0; i < batch; i++) {
+        t[i] = r.nextInt(1000);
+      }
+      for (int s = 0; s < 3; s++) {
+        boolean profiled = s == 2;
+        if (profiled) {
+          JniUtils.startProfile(false, false, false);
+        }
+        long t0 = System.nanoTime();
+        GradientStep.backwardForBenchmark(model, manager, Device.cpu(), x, eps, t, batch);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        if (profiled) {
+          JniUtils.stopProfile(trace);
+        }
+        System.out.printf("%s step: %.1f ms%n", profiled ? "profiled" : "warm-up", ms);
+      }
+    }
+  }
+}

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# One benchmark, both stacks, one run, on the same cores: the tutorial UNet trained (batch 128,
+# Adam 1e-3) and sampled (64 images, DDPM) by
+#   - PyTorch eager + diffusers' UNet2DModel (the reference; pinned, installed from PyPI into a
+#     cached virtual environment under ~/.cache/spark-ddpm/ that later runs reuse),
+#   - the same PyTorch code at the libtorch version DJL uses (engine version vs Java/DJL),
+#   - our plain Java step (Trainer without Spark) and our sampler loop,
+#   - TrainJob with 1 partition on local[*], and SampleJob.
+# Prints one table and writes target/bench/bench.md and target/bench/bench.json.
+# With --baseline REF, the Java rows are also run for git revision REF (built in
+# target/bench/baseline) right after the current build's, to show a change's before/after.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+TORCH_REFERENCE=2.15.0
+TORCH_DJL=2.5.1 # the libtorch of pytorch-native-cpu in pom.xml
+DIFFUSERS=0.42.1
+NUMPY=2.4.6
+STEPS=10
+SAMPLE_STEPS=50
+BASELINE=""
+SKIP_JOBS=0
+usage() {
+  cat <<USAGE
+Usage: submit/bench.sh [--steps N] [--sample-steps N] [--quick] [--baseline REF] [--no-jobs]
+  --steps N         timed training steps per row, after 2 warm-up steps (default $STEPS)
+  --sample-steps N  DDPM steps of each sampling run (default $SAMPLE_STEPS); 2 are the warm-up
+  --quick           --steps 3 --sample-steps 12: a try in a few minutes
+  --baseline REF    also run the plain Java rows for git revision REF (before/after a change)
+  --no-jobs         skip the TrainJob and SampleJob rows
+Needs Java 17, Maven, python3 >= 3.10 (pip reaches PyPI on the first run).
+USAGE
+}
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --steps) STEPS="${2:?}"; shift 2 ;;
+    --sample-steps) SAMPLE_STEPS="${2:?}"; shift 2 ;;
+    --quick) STEPS=3; SAMPLE_STEPS=12; shift ;;
+    --baseline) BASELINE="${2:?}"; shift 2 ;;
+    --no-jobs) SKIP_JOBS=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; echo "error: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[[ "$STEPS" =~ ^[1-9][0-9]*$ ]] || { echo "error: --steps must be a positive integer, got $STEPS" >&2; exit 2; }
+[[ "$SAMPLE_STEPS" =~ ^[0-9]+$ && "$SAMPLE_STEPS" -ge 3 ]] \
+  || { echo "error: --sample-steps must be an integer >= 3, got $SAMPLE_STEPS" >&2; exit 2; }
+require_tool python3 "python3 >= 3.10 runs the PyTorch reference"
+require_tool mvn "install Maven 3.8+"
+require_tool java "install a Java 17 JDK"
+
+CORES="$(nproc)"
+BENCH_DIR="$PROJECT_DIR/target/bench"
+RAW="$BENCH_DIR/raw"
+LOGS="$BENCH_DIR/logs"
+rm -rf "$RAW" "$LOGS" "$BENCH_DIR/jobs"
+mkdir -p "$RAW" "$LOGS"
+HERE="$PROJECT_DIR/submit/bench"
+export BENCH_THREADS="$CORES"
+ROW=10 # raw files are numbered in run order; the first row of a kind is its reference
+log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
+
+# venv VERSION: a cached virtual environment with torch VERSION and diffusers, made once.
+venv() {
+  local dir="${SPARK_DDPM_CACHE:-$HOME/.cache/spark-ddpm}/bench-torch-$1"
+  local pins=("torch==$1" "diffusers==$DIFFUSERS" "numpy==$NUMPY")
+  if [[ "$(cat "$dir/.complete" 2>/dev/null)" != "${pins[*]}" ]]; then
+    log "installing ${pins[*]} into $dir (once; torch from PyPI is large)"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q "${pins[@]}" >&2
+    echo "${pins[*]}" >"$dir/.complete"
+  fi
+  echo "$dir/bin/python"
+}
+
+# measured NAME KIND LOG command...: runs the command with its output in LOG, recording its
+# peak RSS; the caller turns the output into a row with row_json.
+measured() {
+  local log="$LOGS/$1.log"
+  shift
+  python3 "$HERE/peak_rss.py" "$log.rss" "$@" >"$log" 2>"$log.err" || {
+    tail -n 40 "$log.err" "$log" >&2
+    die "$* failed (log: $log)"
+  }
+}
+
+# row_json NAME KIND IMAGES SAMPLE_STEPS MS_JSON_LIST RSS_FILE NOTE: writes one raw row.
+row_json() {
+  python3 - "$RAW/$ROW.json" "$@" <<'PY'
+import json, sys
+out, name, kind, images, steps, ms, rss, note = sys.argv[1:]
+row = {"name": name, "kind": kind, "images": int(images), "ms": json.loads(ms),
+       "peak_rss_mb": int(open(rss).read()), "note": note}
+if kind == "sample":
+    row["sample_steps"] = int(steps)
+json.dump(row, open(out, "w"))
+PY
+  ROW=$((ROW + 1))
+}
+
+json_field() { python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))" "$1" "$2"; }
+
+# Step times (ms) of steps 3.. of a metrics.jsonl: the first two are the warm-up.
+metrics_ms() {
+  python3 -c "import json,sys; rows=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(json.dumps([round(r['step_s']*1000,1) for r in rows[2:]]))" "$1"
+}
+
+torch_rows() {
+  local py label="$2"
+  py="$(venv "$1")"
+  log "PyTorch $1: train ($STEPS steps)"
+  measured "torch-$1-train" "$py" "$HERE/torch_bench.py" train "$STEPS"
+  row_json "$label train" train 128 0 "$(json_field "$LOGS/torch-$1-train.log" ms)" \
+    "$LOGS/torch-$1-train.log.rss" "torch $1, diffusers $DIFFUSERS, eager"
+  log "PyTorch $1: sample ($SAMPLE_STEPS DDPM steps)"
+  measured "torch-$1-sample" "$py" "$HERE/torch_bench.py" sample "$SAMPLE_STEPS"
+  row_json "$label sample" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/torch-$1-sample.log" ms)" \
+    "$LOGS/torch-$1-sample.log.rss" "torch $1, diffusers $DIFFUSERS, no grad"
+}
+
+# build DIR: the jar, test classes and classpath files of the project in DIR.
+build() {
+  log "building $1"
+  (cd "$1" && mvn -B -q package -DskipTests -Dspotless.check.skip=true) >"$LOGS/build.log" 2>&1 \
+    || { cat "$LOGS/build.log" >&2; die "build of $1 failed"; }
+  (cd "$1" && mvn -B -q dependency:build-classpath -Dmdep.includeScope=runtime \
+    -Dmdep.outputFile=target/bench-runtime-classpath.txt) >>"$LOGS/build.log" 2>&1 \
+    || { cat "$LOGS/build.log" >&2; die "classpath of $1 failed"; }
+}
+
+java_rows() { # java_rows DIR LABEL_SUFFIX
+  local dir="$1" suffix="$2" key cp
+  key="java${suffix// /-}"
+  cp="$dir/target/test-classes:$dir/target/classes:$(cat "$dir/target/spark-classpath.txt"):$(cat "$dir/target/bench-runtime-classpath.txt")"
+  local jvm=(java -Xmx6g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$CORES" -cp "$cp")
+  log "plain Java train$suffix ($((STEPS + 2)) steps)"
+  rm -rf "$BENCH_DIR/jobs/$key-train"
+  measured "$key-train" "${jvm[@]}" io.sparkddpm.bench.LocalTrainBenchmark \
+    "$PROJECT_DIR/data/mnist" "$BENCH_DIR/jobs/$key-train" "$((STEPS + 2))"
+  row_json "plain Java train$suffix" train 128 0 "$(metrics_ms "$BENCH_DIR/jobs/$key-train/metrics.jsonl")" \
+    "$LOGS/$key-train.log.rss" "Trainer without Spark: real MNIST batch, gradient, Adam (step_s of metrics.jsonl)"
+  log "our sampler loop$suffix ($SAMPLE_STEPS DDPM steps)"
+  measured "$key-sample" "${jvm[@]}" io.sparkddpm.bench.SamplerBenchmark "$SAMPLE_STEPS" 64
+  row_json "Java sampler loop$suffix" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/$key-sample.log" ms)" \
+    "$LOGS/$key-sample.log.rss" "Sampler.run in one JVM, DDPM"
+}
+
+job_rows() {
+  local out="$BENCH_DIR/jobs"
+  local conf=(--master 'local[*]' --conf spark.task.cpus="$CORES" --conf spark.ui.enabled=false
+    --jars "$(native_jar)")
+  log "TrainJob P=1 on local[*] ($((STEPS + 2)) steps)"
+  measured trainjob "$PROJECT_DIR/submit/spark-submit" "${conf[@]}" --class TrainJob "$APP_JAR" \
+    --data "$PROJECT_DIR/data/mnist" --output "$out/trainjob" --max-steps "$((STEPS + 2))" \
+    --partitions 1 --sample-every-epoch 0 --checkpoint-every 0 --log-every 1
+  row_json "TrainJob P=1 train" train 128 0 "$(metrics_ms "$out/trainjob/metrics.jsonl")" \
+    "$LOGS/trainjob.log.rss" "local[*], spark.task.cpus=$CORES; step_s of metrics.jsonl; RSS of the one JVM (driver + executor)"
+  log "SampleJob ($SAMPLE_STEPS DDPM steps, 64 images, 1 task)"
+  measured samplejob "$PROJECT_DIR/submit/spark-submit" "${conf[@]}" --class SampleJob "$APP_JAR" \
+    --model "$out/trainjob/final" --output "$out/samplejob" --steps "$SAMPLE_STEPS" \
+    --num-images 64 --batch-size 64 --partitions 1
+  local seconds
+  seconds="$(sed -n 's/.*reverse process: \([0-9.]*\)s of task time.*/\1/p' "$LOGS/samplejob.log" "$LOGS/samplejob.log.err" | head -1)"
+  [[ -n "$seconds" ]] || die "SampleJob printed no reverse-process time (log: $LOGS/samplejob.log.err)"
+  row_json "SampleJob sample" sample 64 "$SAMPLE_STEPS" \
+    "[$(python3 -c "print(round($seconds * 1000 / $SAMPLE_STEPS, 1))")]" "$LOGS/samplejob.log.rss" \
+    "local[*], 1 task; the task's whole reverse process / steps (warm-up included, one run)"
+}
+
+"$PROJECT_DIR/submit/fetch-mnist.sh" >/dev/null
+build "$PROJECT_DIR"
+if [[ -n "$BASELINE" ]]; then
+  base_dir="$BENCH_DIR/baseline"
+  rm -rf "$base_dir"
+  mkdir -p "$base_dir"
+  (cd "$PROJECT_DIR" && git archive "$BASELINE") | tar -x -C "$base_dir" || die "cannot export $BASELINE"
+  build "$base_dir"
+fi
+
+ref_py="$(venv "$TORCH_REFERENCE")"
+log "FLOP count and the matmul ceiling"
+"$ref_py" "$HERE/torch_bench.py" flops >"$RAW/flops.json"
+"$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul.json"
+torch_rows "$TORCH_REFERENCE" "PyTorch"
+torch_rows "$TORCH_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)"
+java_rows "$PROJECT_DIR" ""
+[[ -n "$BASELINE" ]] && java_rows "$base_dir" " (baseline $BASELINE)"
+[[ "$SKIP_JOBS" == 1 ]] || job_rows
+"$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul-end.json"
+python3 "$HERE/report.py" "$RAW" "$BENCH_DIR"
+echo "(written to target/bench/bench.md and target/bench/bench.json; logs in target/bench/logs)"

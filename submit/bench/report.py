@@ -1,0 +1,96 @@
+"""Turns submit/bench.sh's raw results into one table: stdout, bench.md and bench.json.
+
+`report.py RAW_DIR OUT_DIR`. RAW_DIR holds one JSON file per row, written by bench.sh, in run
+order (NN-*.json): {"name", "kind": "train"|"sample", "images": images per step (the batch),
+"sample_steps": DDPM steps of a sampling run, "ms": [timed step times], "peak_rss_mb",
+"note"}, plus flops.json and matmul.json from torch_bench.py. The reference of a kind is the
+first row of that kind (PyTorch at the pinned current version).
+"""
+
+import glob
+import json
+import os
+import statistics
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main(raw, out):
+    flops = load(os.path.join(raw, "flops.json"))
+    matmul = load(os.path.join(raw, "matmul.json"))
+    ceiling = statistics.median(matmul["gflops"])
+    per_step_flops = {"train": flops["train_step_flops"], "sample": flops["sample_forward_flops"]}
+    rows, reference = [], {}
+    for path in sorted(glob.glob(os.path.join(raw, "[0-9]*.json"))):
+        r = load(path)
+        ms = statistics.median(r["ms"])
+        steps = r.get("sample_steps", 1)  # a sampling image needs every DDPM step
+        images_per_s = r["images"] / (ms * steps / 1000)
+        reference.setdefault(r["kind"], images_per_s)
+        gflops = per_step_flops[r["kind"]] / (ms / 1000) / 1e9
+        rows.append(
+            {
+                "name": r["name"],
+                "kind": r["kind"],
+                "images_per_s": round(images_per_s, 2),
+                "ms_per_step": round(ms, 1),
+                "ms_min": round(min(r["ms"]), 1),
+                "ms_max": round(max(r["ms"]), 1),
+                "timed_steps": len(r["ms"]),
+                "ratio_to_reference": round(images_per_s / reference[r["kind"]], 2),
+                "peak_rss_mb": r.get("peak_rss_mb"),
+                "gflops": round(gflops, 1),
+                "fraction_of_matmul_ceiling": round(gflops / ceiling, 3),
+                "note": r.get("note", ""),
+            }
+        )
+    meta = {
+        "cores": os.cpu_count(),
+        "matmul_gflops_median": round(ceiling, 1),
+        "matmul_gflops_min": round(min(matmul["gflops"]), 1),
+        "matmul_gflops_max": round(max(matmul["gflops"]), 1),
+        "matmul": f"torch {matmul['torch']} fp32 {matmul['n']}x{matmul['n']} @ {matmul['n']}x{matmul['n']}, "
+        f"{matmul['threads']} threads",
+        "train_step_flops": flops["train_step_flops"],
+        "sample_forward_flops": flops["sample_forward_flops"],
+        "flops_source": f"torch.utils.flop_counter.FlopCounterMode, torch {flops['torch']}, on diffusers' "
+        "UNet2DModel of the tutorial config (matmul, convolution and attention FLOPs; forward + "
+        "backward at batch 128 for a train step, forward at batch 64 for a sampling step)",
+    }
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "bench.json"), "w") as f:
+        json.dump({"meta": meta, "rows": rows}, f, indent=2)
+    lines = [
+        "| row | images/s | ms per step (median) | min..max ms | ratio to reference | peak RSS MB "
+        "| GFLOP/s | of matmul ceiling |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['images_per_s']:.2f} | {r['ms_per_step']:.0f} | "
+            f"{r['ms_min']:.0f}..{r['ms_max']:.0f} ({r['timed_steps']}) | {r['ratio_to_reference']:.2f} | "
+            f"{r['peak_rss_mb'] or '-'} | {r['gflops']:.1f} | {100 * r['fraction_of_matmul_ceiling']:.0f}% |"
+        )
+    lines += [
+        "",
+        f"{meta['cores']} cores. Ceiling: {meta['matmul']}: median {meta['matmul_gflops_median']} GFLOP/s "
+        f"(min {meta['matmul_gflops_min']}, max {meta['matmul_gflops_max']}).",
+        f"FLOPs: {flops['train_step_flops'] / 1e9:.1f} GFLOP a train step, "
+        f"{flops['sample_forward_flops'] / 1e9:.2f} GFLOP a sampling step; counted by {meta['flops_source']}.",
+        "Train rows: batch 128, Adam; ms per optimizer step. Sample rows: 64 images; ms per DDPM step, "
+        "images/s = 64 / (steps x ms per step). Warm-up steps excluded; (n) = timed steps.",
+    ]
+    notes = [f"- {r['name']}: {r['note']}" for r in rows if r["note"]]
+    lines += notes
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "bench.md"), "w") as f:
+        f.write(text)
+    print(text, end="")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
