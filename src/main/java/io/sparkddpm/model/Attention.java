@@ -8,12 +8,12 @@ import ai.djl.util.PairList;
 
 /**
  * diffusers' spatial self-attention ({@code Attention} built from the old attention block):
- * GroupNorm, multi-head scaled dot-product attention over the H*W positions (Vaswani et al. 2017),
- * the output projection {@code to_out.0}, and the residual.
+ * GroupNorm, multi-head scaled dot-product attention over the H*W positions (Vaswani et al. 2017)
+ * through libtorch's fused kernel ({@link FusedAttention}), the output projection {@code to_out.0},
+ * and the residual.
  */
 final class Attention extends TorchBlock {
   private final int heads;
-  private final float scale;
   private final GroupNorm groupNorm;
   private final Linear toQ;
   private final Linear toK;
@@ -26,7 +26,6 @@ final class Attention extends TorchBlock {
           "attention: head size " + headDim + " does not divide " + channels + " channels");
     }
     heads = channels / headDim;
-    scale = (float) (1.0 / Math.sqrt(headDim));
     groupNorm = addChildBlock("group_norm", new GroupNorm(groups, channels, eps));
     toQ = addChildBlock("to_q", new Linear(channels, channels));
     toK = addChildBlock("to_k", new Linear(channels, channels));
@@ -45,12 +44,11 @@ final class Attention extends TorchBlock {
     long n = s.get(2) * s.get(3);
     NDArray tokens =
         call(groupNorm, ps, x, training).reshape(b, c, n).transpose(0, 2, 1); // (B, N, C)
-    // The scale goes on q (B*N*C values) rather than on the scores (B*h*N*N values).
-    NDArray q = splitHeads(Ops.times(call(toQ, ps, tokens, training), scale), b, n); // (B,h,N,d)
+    NDArray q = splitHeads(call(toQ, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray k = splitHeads(call(toK, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray v = splitHeads(call(toV, ps, tokens, training), b, n); // (B, h, N, d)
-    NDArray weights = q.matMul(k.transpose(0, 1, 3, 2)).softmax(-1); // (B, h, N, N)
-    NDArray attended = weights.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, c); // (B, N, C)
+    NDArray attended = FusedAttention.apply(q, k, v, training); // (B, h, N, d)
+    attended = attended.transpose(0, 2, 1, 3).reshape(b, n, c); // (B, N, C)
     NDArray out = call(toOut, ps, attended, training).transpose(0, 2, 1).reshape(s); // (B, C, H, W)
     return new NDList(out.add(x));
   }
