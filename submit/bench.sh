@@ -19,6 +19,7 @@ NUMPY=2.4.6
 STEPS=10
 SAMPLE_STEPS=50
 BASELINE=""
+BASELINE_ARGS=""
 SKIP_JOBS=0
 usage() {
   cat <<USAGE
@@ -27,6 +28,8 @@ Usage: submit/bench.sh [--steps N] [--sample-steps N] [--quick] [--baseline REF]
   --sample-steps N  DDPM steps of each sampling run (default $SAMPLE_STEPS); 2 are the warm-up
   --quick           --steps 3 --sample-steps 12: a try in a few minutes
   --baseline REF    also run the plain Java rows for git revision REF (before/after a change)
+  --baseline-args A Maven options for the baseline's build, e.g. another engine version:
+                    "-Ddjl.version=0.36.0 -Dpytorch.version=2.7.1"
   --no-jobs         skip the TrainJob and SampleJob rows
 Needs Java 17, Maven, python3 >= 3.10 (pip reaches PyPI on the first run).
 USAGE
@@ -37,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --sample-steps) SAMPLE_STEPS="${2:?}"; shift 2 ;;
     --quick) STEPS=3; SAMPLE_STEPS=12; shift ;;
     --baseline) BASELINE="${2:?}"; shift 2 ;;
+    --baseline-args) BASELINE_ARGS="${2:?}"; shift 2 ;;
     --no-jobs) SKIP_JOBS=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; echo "error: unknown option $1" >&2; exit 2 ;;
@@ -120,14 +124,16 @@ torch_rows() {
     "$LOGS/torch-$1-sample.log.rss" "torch $1, diffusers $DIFFUSERS, no grad"
 }
 
-# build DIR: the jar, test classes and classpath files of the project in DIR.
+# build DIR [MAVEN OPTIONS]: the jar, test classes and classpath files of the project in DIR.
 build() {
-  log "building $1"
-  (cd "$1" && mvn -B -q package -DskipTests -Dspotless.check.skip=true) >"$LOGS/build.log" 2>&1 \
-    || { cat "$LOGS/build.log" >&2; die "build of $1 failed"; }
-  (cd "$1" && mvn -B -q dependency:build-classpath -Dmdep.includeScope=runtime \
+  local dir="$1" extra=()
+  read -ra extra <<<"${2:-}"
+  log "building $dir ${2:-}"
+  (cd "$dir" && mvn -B -q package -DskipTests -Dspotless.check.skip=true "${extra[@]}") >"$LOGS/build.log" 2>&1 \
+    || { cat "$LOGS/build.log" >&2; die "build of $dir failed"; }
+  (cd "$dir" && mvn -B -q dependency:build-classpath -Dmdep.includeScope=runtime "${extra[@]}" \
     -Dmdep.outputFile=target/bench-runtime-classpath.txt) >>"$LOGS/build.log" 2>&1 \
-    || { cat "$LOGS/build.log" >&2; die "classpath of $1 failed"; }
+    || { cat "$LOGS/build.log" >&2; die "classpath of $dir failed"; }
 }
 
 java_rows() { # java_rows DIR LABEL_SUFFIX
@@ -176,7 +182,7 @@ if [[ -n "$BASELINE" ]]; then
   rm -rf "$base_dir"
   mkdir -p "$base_dir"
   (cd "$PROJECT_DIR" && git archive "$BASELINE") | tar -x -C "$base_dir" || die "cannot export $BASELINE"
-  build "$base_dir"
+  build "$base_dir" "$BASELINE_ARGS"
 fi
 
 ref_py="$(venv "$TORCH_REFERENCE")"
@@ -186,7 +192,9 @@ log "FLOP count and the matmul ceiling"
 torch_rows "$TORCH_REFERENCE" "PyTorch"
 torch_rows "$TORCH_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)"
 java_rows "$PROJECT_DIR" ""
-[[ -n "$BASELINE" ]] && java_rows "$base_dir" " (baseline $BASELINE)"
+if [[ -n "$BASELINE" ]]; then
+  java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})"
+fi
 [[ "$SKIP_JOBS" == 1 ]] || job_rows
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul-end.json"
 python3 "$HERE/report.py" "$RAW" "$BENCH_DIR"

@@ -14,6 +14,7 @@ import ai.djl.util.PairList;
  */
 final class Attention extends TorchBlock {
   private final int heads;
+  private final float scale;
   private final GroupNorm groupNorm;
   private final Linear toQ;
   private final Linear toK;
@@ -26,6 +27,7 @@ final class Attention extends TorchBlock {
           "attention: head size " + headDim + " does not divide " + channels + " channels");
     }
     heads = channels / headDim;
+    scale = (float) (1.0 / Math.sqrt(headDim));
     groupNorm = addChildBlock("group_norm", new GroupNorm(groups, channels, eps));
     toQ = addChildBlock("to_q", new Linear(channels, channels));
     toK = addChildBlock("to_k", new Linear(channels, channels));
@@ -47,7 +49,10 @@ final class Attention extends TorchBlock {
     NDArray q = splitHeads(call(toQ, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray k = splitHeads(call(toK, ps, tokens, training), b, n); // (B, h, N, d)
     NDArray v = splitHeads(call(toV, ps, tokens, training), b, n); // (B, h, N, d)
-    NDArray attended = FusedAttention.apply(q, k, v, training); // (B, h, N, d)
+    NDArray attended =
+        FusedAttention.enabled()
+            ? FusedAttention.apply(q, k, v, training) // (B, h, N, d)
+            : q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v); // (B, h, N, d)
     attended = attended.transpose(0, 2, 1, 3).reshape(b, n, c); // (B, N, C)
     NDArray out = call(toOut, ps, attended, training).transpose(0, 2, 1).reshape(s); // (B, C, H, W)
     return new NDList(out.add(x));

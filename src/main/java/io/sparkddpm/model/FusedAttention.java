@@ -24,7 +24,19 @@ final class FusedAttention {
   private static final String RESOURCE = "scaled_dot_product_attention.pt";
   private static volatile PtSymbolBlock module;
 
+  /**
+   * Set to {@code false} to compute attention as softmax(q k^T / sqrt(d)) v with DJL's own ops
+   * (materialising the scores): the before of the benchmark's before/after, and a way out on a
+   * platform where the module cannot load. Read on every call, so a benchmark can alternate.
+   */
+  static final String PROPERTY = "sparkddpm.fused_attention";
+
   private FusedAttention() {}
+
+  /** Whether attention runs through the fused kernel (default) or DJL's explicit ops. */
+  static boolean enabled() {
+    return !"false".equals(System.getProperty(PROPERTY));
+  }
 
   /**
    * softmax(q k^T / sqrt(d)) v over the last two axes.

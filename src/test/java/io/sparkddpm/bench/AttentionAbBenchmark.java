@@ -1,0 +1,109 @@
+package io.sparkddpm.bench;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.ParameterStore;
+import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetConfig;
+import io.sparkddpm.model.UNetWeights;
+import io.sparkddpm.train.GradientStep;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Fused against materialised attention, paired in one JVM: the same training step (forward +
+ * backward) or sampling forward (no grad) of the tutorial UNet, alternating the two attention paths
+ * (system property {@code sparkddpm.fused_attention}) in ABBA order, so that a busy machine's drift
+ * hits both alike. Prints every time and the median of the per-pair ratios; asserts nothing.
+ *
+ * <p>Usage: {@code AttentionAbBenchmark train|sample [batch=128] [pairs=4]}
+ */
+public final class AttentionAbBenchmark {
+  private static final String PROPERTY = "sparkddpm.fused_attention";
+
+  private AttentionAbBenchmark() {}
+
+  public static void main(String[] args) {
+    boolean train = args[0].equals("train");
+    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+    int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+    UNet2DModel model = new UNet2DModel(UNetConfig.tutorial());
+    try (NDManager manager = NDManager.newBaseManager()) {
+      model.initialize(manager);
+      UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
+      Random r = new Random(1);
+      float[] x = new float[batch * 1024];
+      float[] eps = new float[batch * 1024];
+      float[] t = new float[batch];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) r.nextGaussian();
+        eps[i] = (float) r.nextGaussian();
+      }
+      for (int i = 0; i < batch; i++) {
+        t[i] = r.nextInt(1000);
+      }
+      Runnable step =
+          train
+              ? () ->
+                  GradientStep.backwardForBenchmark(model, manager, Device.cpu(), x, eps, t, batch)
+              : () -> forward(model, manager, x, t, batch);
+      for (boolean fused : new boolean[] {true, false}) { // warm-up of both paths
+        System.setProperty(PROPERTY, Boolean.toString(fused));
+        step.run();
+      }
+      List<Double> fusedMs = new ArrayList<>();
+      List<Double> materialisedMs = new ArrayList<>();
+      double[] ratios = new double[pairs];
+      for (int p = 0; p < pairs; p++) {
+        boolean fusedFirst = p % 2 == 0;
+        double first = timed(step, fusedFirst);
+        double second = timed(step, !fusedFirst);
+        double f = fusedFirst ? first : second;
+        double m = fusedFirst ? second : first;
+        fusedMs.add(f);
+        materialisedMs.add(m);
+        ratios[p] = m / f;
+        System.out.printf(Locale.ROOT, "pair %d: fused %.0f ms, materialised %.0f ms%n", p, f, m);
+      }
+      Arrays.sort(ratios);
+      System.out.printf(
+          Locale.ROOT,
+          "{\"mode\": \"%s\", \"batch\": %d, \"fused_ms\": %s, \"materialised_ms\": %s,"
+              + " \"median_speedup\": %.3f}%n",
+          args[0],
+          batch,
+          fusedMs,
+          materialisedMs,
+          ratios[pairs / 2]);
+    }
+  }
+
+  private static double timed(Runnable step, boolean fused) {
+    System.setProperty(PROPERTY, Boolean.toString(fused));
+    long t0 = System.nanoTime();
+    step.run();
+    return (System.nanoTime() - t0) / 1e6;
+  }
+
+  private static void forward(UNet2DModel model, NDManager parent, float[] x, float[] t, int n) {
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try (NDManager step = parent.newSubManager()) {
+      NDArray in = step.create(x, new Shape(n, 1, 32, 32)); // (B, 1, 32, 32)
+      NDArray time = step.create(t); // (B,)
+      model
+          .forward(new ParameterStore(step, false), new NDList(in, time), false)
+          .head()
+          .getFloat(0);
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
+  }
+}
