@@ -44,9 +44,9 @@ def main(path, wall_ms=None):
     if wall_ms:
         print(f"step wall time: {wall_ms:.0f} ms -> outside ops (language, bindings, gaps): "
               f"{wall_ms - top_us / 1000:.0f} ms")
-    print(f"{'op':44s} {'self ms':>9s} {'share':>6s} {'calls':>6s}")
+    print(f"{'op':60s} {'self ms':>9s} {'share':>6s} {'calls':>6s}")
     for name, us in self_us.most_common(18):
-        print(f"{name[:44]:44s} {us / 1000:9.0f} {100 * us / total_self:5.1f}% {calls[name]:6d}")
+        print(f"{name[:60]:60s} {us / 1000:9.0f} {100 * us / total_self:5.1f}% {calls[name]:6d}")
 
 
 if __name__ == "__main__":

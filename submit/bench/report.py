@@ -23,6 +23,8 @@ def main(raw, out):
     flops = load(os.path.join(raw, "flops.json"))
     matmul = load(os.path.join(raw, "matmul.json"))
     ceiling = statistics.median(matmul["gflops"])
+    end_path = os.path.join(raw, "matmul-end.json")
+    end = statistics.median(load(end_path)["gflops"]) if os.path.exists(end_path) else None
     per_step_flops = {"train": flops["train_step_flops"], "sample": flops["sample_forward_flops"]}
     rows, reference = [], {}
     for path in sorted(glob.glob(os.path.join(raw, "[0-9]*.json"))):
@@ -53,6 +55,7 @@ def main(raw, out):
         "matmul_gflops_median": round(ceiling, 1),
         "matmul_gflops_min": round(min(matmul["gflops"]), 1),
         "matmul_gflops_max": round(max(matmul["gflops"]), 1),
+        "matmul_gflops_median_at_end": round(end, 1) if end else None,
         "matmul": f"torch {matmul['torch']} fp32 {matmul['n']}x{matmul['n']} @ {matmul['n']}x{matmul['n']}, "
         f"{matmul['threads']} threads",
         "train_step_flops": flops["train_step_flops"],
@@ -78,7 +81,8 @@ def main(raw, out):
     lines += [
         "",
         f"{meta['cores']} cores. Ceiling: {meta['matmul']}: median {meta['matmul_gflops_median']} GFLOP/s "
-        f"(min {meta['matmul_gflops_min']}, max {meta['matmul_gflops_max']}).",
+        f"(min {meta['matmul_gflops_min']}, max {meta['matmul_gflops_max']}); "
+        f"at the end of the run: median {meta['matmul_gflops_median_at_end']} GFLOP/s.",
         f"FLOPs: {flops['train_step_flops'] / 1e9:.1f} GFLOP a train step, "
         f"{flops['sample_forward_flops'] / 1e9:.2f} GFLOP a sampling step; counted by {meta['flops_source']}.",
         "Train rows: batch 128, Adam; ms per optimizer step. Sample rows: 64 images; ms per DDPM step, "

@@ -7,7 +7,7 @@ Modes (one JSON object on stdout each; per-step times in milliseconds):
               step; the first 2 steps are the warm-up
   flops     -- FLOPs of one training step (forward + backward, batch 128) and of one sampling
               forward (batch 64), counted by torch.utils.flop_counter.FlopCounterMode
-  profile T -- one training step under torch.profiler, Chrome trace written to T
+  profile T [B] -- one training step (batch B, default 128) under torch.profiler, trace to T
   matmul    -- the single-precision matrix-multiply rate (GFLOP/s) of this machine: the ceiling
 """
 
@@ -138,7 +138,7 @@ if __name__ == "__main__":
     elif mode == "flops":
         out.update(flops())
     elif mode == "profile":
-        out.update(profile(sys.argv[2]))
+        out.update(profile(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 128))
     elif mode == "matmul":
         out.update(matmul())
     else:
