@@ -14,7 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TORCH_REFERENCE=2.15.0
 TORCH_DJL=2.5.1 # the libtorch of pytorch-native-cpu in pom.xml
-DIFFUSERS=0.42.1
+DIFFUSERS=0.42.1     # with the reference torch
+DIFFUSERS_DJL=0.32.2 # 0.42.1 calls torch.accelerator, which torch 2.5.1 lacks; same UNet2DModel maths
 NUMPY=2.4.6
 STEPS=10
 SAMPLE_STEPS=50
@@ -64,10 +65,10 @@ export BENCH_THREADS="$CORES"
 ROW=10 # raw files are numbered in run order; the first row of a kind is its reference
 log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 
-# venv VERSION: a cached virtual environment with torch VERSION and diffusers, made once.
+# venv TORCH DIFFUSERS: a cached virtual environment with these pinned versions, made once.
 venv() {
   local dir="${SPARK_DDPM_CACHE:-$HOME/.cache/spark-ddpm}/bench-torch-$1"
-  local pins=("torch==$1" "diffusers==$DIFFUSERS" "numpy==$NUMPY")
+  local pins=("torch==$1" "diffusers==$2" "numpy==$NUMPY")
   if [[ "$(cat "$dir/.complete" 2>/dev/null)" != "${pins[*]}" ]]; then
     log "installing ${pins[*]} into $dir (once; torch from PyPI is large)"
     rm -rf "$dir"
@@ -111,17 +112,17 @@ metrics_ms() {
 print(json.dumps([round(r['step_s']*1000,1) for r in rows[2:]]))" "$1"
 }
 
-torch_rows() {
-  local py label="$2"
-  py="$(venv "$1")"
+torch_rows() { # torch_rows TORCH DIFFUSERS LABEL
+  local py label="$3" diffusers="$2"
+  py="$(venv "$1" "$2")"
   log "PyTorch $1: train ($STEPS steps)"
   measured "torch-$1-train" "$py" "$HERE/torch_bench.py" train "$STEPS"
   row_json "$label train" train 128 0 "$(json_field "$LOGS/torch-$1-train.log" ms)" \
-    "$LOGS/torch-$1-train.log.rss" "torch $1, diffusers $DIFFUSERS, eager"
+    "$LOGS/torch-$1-train.log.rss" "torch $1, diffusers $diffusers, eager"
   log "PyTorch $1: sample ($SAMPLE_STEPS DDPM steps)"
   measured "torch-$1-sample" "$py" "$HERE/torch_bench.py" sample "$SAMPLE_STEPS"
   row_json "$label sample" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/torch-$1-sample.log" ms)" \
-    "$LOGS/torch-$1-sample.log.rss" "torch $1, diffusers $DIFFUSERS, no grad"
+    "$LOGS/torch-$1-sample.log.rss" "torch $1, diffusers $diffusers, no grad"
 }
 
 # build DIR [MAVEN OPTIONS]: the jar, test classes and classpath files of the project in DIR.
@@ -185,12 +186,12 @@ if [[ -n "$BASELINE" ]]; then
   build "$base_dir" "$BASELINE_ARGS"
 fi
 
-ref_py="$(venv "$TORCH_REFERENCE")"
+ref_py="$(venv "$TORCH_REFERENCE" "$DIFFUSERS")"
 log "FLOP count and the matmul ceiling"
 "$ref_py" "$HERE/torch_bench.py" flops >"$RAW/flops.json"
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul.json"
-torch_rows "$TORCH_REFERENCE" "PyTorch"
-torch_rows "$TORCH_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)"
+torch_rows "$TORCH_REFERENCE" "$DIFFUSERS" "PyTorch"
+torch_rows "$TORCH_DJL" "$DIFFUSERS_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)"
 java_rows "$PROJECT_DIR" ""
 if [[ -n "$BASELINE" ]]; then
   java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})"

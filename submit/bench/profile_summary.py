@@ -14,7 +14,9 @@ import sys
 def events(path):
     data = json.load(open(path))
     evs = data["traceEvents"] if isinstance(data, dict) else data
-    return [e for e in evs if e.get("ph") == "X" and "dur" in e]
+    # torch.profiler wraps the whole run in one "PyTorch Profiler" event: not an op.
+    return [e for e in evs if e.get("ph") == "X" and "dur" in e
+            and not str(e.get("name", "")).startswith(("PyTorch Profiler", "ProfilerStep"))]
 
 
 def main(path, wall_ms=None):
