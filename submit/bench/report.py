@@ -81,8 +81,8 @@ def main(raw, out):
     lines += [
         "",
         f"{meta['cores']} cores. Ceiling: {meta['matmul']}: median {meta['matmul_gflops_median']} GFLOP/s "
-        f"(min {meta['matmul_gflops_min']}, max {meta['matmul_gflops_max']}); "
-        f"at the end of the run: median {meta['matmul_gflops_median_at_end']} GFLOP/s.",
+        f"(min {meta['matmul_gflops_min']}, max {meta['matmul_gflops_max']})"
+        + (f"; at the end of the run: median {end:.1f} GFLOP/s." if end else "."),
         f"FLOPs: {flops['train_step_flops'] / 1e9:.1f} GFLOP a train step, "
         f"{flops['sample_forward_flops'] / 1e9:.2f} GFLOP a sampling step; counted by {meta['flops_source']}.",
         "Train rows: batch 128, Adam; ms per optimizer step. Sample rows: 64 images; ms per DDPM step, "
