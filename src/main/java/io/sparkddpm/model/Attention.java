@@ -52,7 +52,9 @@ final class Attention extends TorchBlock {
     NDArray attended =
         FusedAttention.enabled()
             ? FusedAttention.apply(q, k, v, training) // (B, h, N, d)
-            : q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v); // (B, h, N, d)
+            // Ops.times, not mul(Number): autograd keeps the scale for the backward pass, and
+            // DJL's number operand lives in a Java buffer freed right after the op.
+            : Ops.times(q, scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v);
     attended = attended.transpose(0, 2, 1, 3).reshape(b, n, c); // (B, N, C)
     NDArray out = call(toOut, ps, attended, training).transpose(0, 2, 1).reshape(s); // (B, C, H, W)
     return new NDList(out.add(x));
