@@ -126,7 +126,12 @@ public final class LossCurve {
     LogAxis y = new LogAxis("loss (log)");
     y.setBase(10);
     y.setSmallestValue(1e-12);
-    y.setNumberFormatOverride(new java.text.DecimalFormat("0.####"));
+    // A label per decade (1, 0.1, 0.01, ...) with minor marks between: the default picks
+    // fractional powers of ten and prints labels such as 0.631.
+    y.setTickUnit(new NumberTickUnit(1.0), false, false);
+    y.setMinorTickCount(9);
+    y.setMinorTickMarksVisible(true);
+    y.setNumberFormatOverride(new java.text.DecimalFormat("0.#####"));
     return y;
   }
 
