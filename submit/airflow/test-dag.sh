@@ -70,11 +70,9 @@ for f in "$OUT_ROOT/$DS/train/final/unet/diffusion_pytorch_model.safetensors" \
 done
 echo "DAG run produced $OUT_ROOT/$DS/train/final, $OUT_ROOT/$DS/samples and $OUT_ROOT/$DS/evaluation"
 
-# The quality gate: the same evaluate task with a limit no sample set meets must fail.
-if AIRFLOW_VAR_DDPM_MAX_FID=0.000001 "$AIRFLOW" tasks test spark_ddpm evaluate "$DS" >"$AIRFLOW_HOME/gate.log" 2>&1; then
-  cat "$AIRFLOW_HOME/gate.log"
-  echo "error: the evaluate task passed with ddpm_max_fid=0.000001" >&2
-  exit 1
-fi
-grep -q "is worse than --max-fid" "$AIRFLOW_HOME/gate.log" || { cat "$AIRFLOW_HOME/gate.log"; echo "error: the evaluate task failed for another reason than the FID gate" >&2; exit 1; }
+# The quality gate: the same evaluate task with a limit no sample set meets must fail. Whether
+# `tasks test` exits non-zero for a failed task has varied across Airflow versions, so the check is
+# EvaluateJob's own verdict in the task's log.
+AIRFLOW_VAR_DDPM_MAX_FID=0.000001 "$AIRFLOW" tasks test spark_ddpm evaluate "$DS" >"$AIRFLOW_HOME/gate.log" 2>&1 || true
+grep -q "is worse than --max-fid" "$AIRFLOW_HOME/gate.log" || { cat "$AIRFLOW_HOME/gate.log"; echo "error: ddpm_max_fid=0.000001 did not fail the evaluate task on its FID" >&2; exit 1; }
 echo "ddpm_max_fid=0.000001 fails the evaluate task: $(grep -o 'FID [0-9.]* is worse than --max-fid [0-9.]*' "$AIRFLOW_HOME/gate.log" | head -1)"

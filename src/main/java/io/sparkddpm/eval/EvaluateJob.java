@@ -109,6 +109,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     io.sparkddpm.model.Engines.pytorch(); // fail fast, naming the native jar, if it is missing
     int partitions = cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism();
     ImageSets.Source source = ImageSets.locate(conf, cfg.samples());
+    checkData(spark, cfg);
 
     Path classifierDir = new Path(cfg.classifierPath());
     boolean reuse = !cfg.classifier().isBlank() && Classifier.exists(conf, classifierDir);
@@ -198,6 +199,17 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     }
   }
 
+  /** A missing or unreadable MNIST is a usage error, found before any work is done. */
+  private static void checkData(SparkSession spark, EvaluateConfig cfg) {
+    for (MnistSource.Split split : MnistSource.Split.values()) {
+      try {
+        MnistSource.load(spark, cfg.data(), split, 1, 1);
+      } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+        throw new UsageException("--data: " + e.getMessage());
+      }
+    }
+  }
+
   private static Classifier readClassifier(Configuration conf, Path dir) throws IOException {
     try {
       return Classifier.read(conf, dir);
@@ -244,7 +256,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
   private static <T> T onSamples(EvaluateConfig cfg, Supplier<T> action) {
     try {
       return action.get();
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark's SparkException is checked, but Scala throws it undeclared
       for (Throwable t = e; t != null; t = t.getCause()) {
         if (t instanceof IllegalArgumentException) {
           throw new UsageException("--samples " + cfg.samples() + ": " + t.getMessage());
@@ -297,6 +309,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     o.addProperty("time", Instant.now().toString());
     return new GsonBuilder()
         .setPrettyPrinting()
+        .disableHtmlEscaping()
         .serializeSpecialFloatingPointValues()
         .create()
         .toJson(o);
