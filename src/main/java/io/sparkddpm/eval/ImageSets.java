@@ -36,8 +36,8 @@ final class ImageSets {
 
   private ImageSets() {}
 
-  /** Where the samples are and in which form. */
-  record Source(String kind, List<String> paths) {}
+  /** Where the samples are ({@code given} is the --samples value) and in which form. */
+  record Source(String given, String kind, List<String> paths) {}
 
   /**
    * Finds the samples under {@code path}: SampleJob's output folder ({@code parquet/}), a Parquet
@@ -51,7 +51,7 @@ final class ImageSets {
     }
     if (fs.isFile(root)) {
       if (root.getName().endsWith(".parquet")) {
-        return new Source("parquet", List.of(root.toString()));
+        return new Source(path, "parquet", List.of(root.toString()));
       }
       throw new UsageException(
           "--samples " + path + ": a file must be .parquet; give a folder for PNG images");
@@ -59,14 +59,14 @@ final class ImageSets {
     for (Path dir : List.of(new Path(root, "parquet"), root)) {
       List<String> parquet = files(fs, dir, ".parquet");
       if (!parquet.isEmpty()) {
-        return new Source("parquet", parquet);
+        return new Source(path, "parquet", parquet);
       }
     }
     // SampleJob's grid.png and trajectory.png sit beside images/: prefer that folder.
     for (Path dir : List.of(new Path(root, "images"), root)) {
       List<String> png = files(fs, dir, ".png");
       if (!png.isEmpty()) {
-        return new Source("png", png);
+        return new Source(path, "png", png);
       }
     }
     throw new UsageException(
@@ -112,7 +112,7 @@ final class ImageSets {
               });
     }
     Dataset<Row> df = spark.read().parquet(source.paths().toArray(new String[0]));
-    checkSchema(df.schema(), source.paths());
+    checkSchema(df.schema(), source);
     Dataset<Row> rows =
         df.select(
                 col("image.bytes").as("png"),
@@ -143,7 +143,7 @@ final class ImageSets {
     return out;
   }
 
-  private static void checkSchema(StructType schema, List<String> paths) {
+  private static void checkSchema(StructType schema, Source source) {
     DataType image =
         Arrays.stream(schema.fields())
             .filter(f -> f.name().equals("image"))
@@ -155,11 +155,13 @@ final class ImageSets {
             && Arrays.stream(s.fields())
                 .anyMatch(f -> f.name().equals("bytes") && f.dataType() instanceof BinaryType);
     if (!ok) {
+      List<String> files = source.paths();
       throw new UsageException(
           "--samples "
-              + (paths.size() == 1
-                  ? paths.get(0)
-                  : paths.get(0) + " (and " + (paths.size() - 1) + " more)")
+              + source.given()
+              + ": "
+              + new Path(files.get(0)).getName()
+              + (files.size() > 1 ? " (and " + (files.size() - 1) + " more)" : "")
               + ": expected a column image struct<bytes: binary, path: string> holding PNGs, as"
               + " SampleJob writes; found "
               + schema.simpleString());
