@@ -24,7 +24,9 @@ import org.jfree.data.category.DefaultCategoryDataset;
  * the classifier put in that class, so a reader sees what each bar is made of.
  */
 final class EvaluationFigure {
+  /** Least width; wider when the rows of samples need it. */
   static final int WIDTH = 960;
+
   static final int CHART_HEIGHT = 380;
   static final int SCALE = 2; // 32x32 samples drawn at 64x64
   static final int ROW_HEIGHT = ImageSets.SIDE * SCALE + 6;
@@ -36,12 +38,14 @@ final class EvaluationFigure {
   static byte[] render(EvaluateJob.Result r, List<TreeMap<Long, byte[]>> examples, String title) {
     int classes = r.samples().histogram().length;
     int height = CHART_HEIGHT + 30 + classes * ROW_HEIGHT + 10;
-    BufferedImage image = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
+    int perRow = examples.stream().mapToInt(TreeMap::size).max().orElse(0);
+    int width = Math.max(WIDTH, LABEL_WIDTH + perRow * (ImageSets.SIDE * SCALE + 4) + 6);
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     try {
       g.setColor(Color.WHITE);
-      g.fillRect(0, 0, WIDTH, height);
-      histogram(r, title).draw(g, new Rectangle2D.Double(0, 0, WIDTH, CHART_HEIGHT));
+      g.fillRect(0, 0, width, height);
+      histogram(r, title).draw(g, new Rectangle2D.Double(0, 0, width, CHART_HEIGHT));
       g.setRenderingHint(
           RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
       g.setColor(Color.BLACK);
