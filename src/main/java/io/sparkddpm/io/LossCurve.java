@@ -128,7 +128,7 @@ public final class LossCurve {
     y.setSmallestValue(1e-12);
     // A label per decade (1, 0.1, 0.01, ...) with minor marks between: the default picks
     // fractional powers of ten and prints labels such as 0.631.
-    y.setTickUnit(new NumberTickUnit(1.0), false, false);
+    y.setTickUnit(new NumberTickUnit(1.0), false, true); // true: auto selection off
     y.setMinorTickCount(9);
     y.setMinorTickMarksVisible(true);
     y.setNumberFormatOverride(new java.text.DecimalFormat("0.#####"));
