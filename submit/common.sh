@@ -67,7 +67,8 @@ spark_submit() {
 job_class() {
   case "$1" in
     train) echo TrainJob ;;
+    evaluate) echo EvaluateJob ;;
     sample) echo SampleJob ;;
-    *) die "unknown job $1 (train or sample)" ;;
+    *) die "unknown job $1 (train, sample or evaluate)" ;;
   esac
 }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# TrainJob or SampleJob on Kubernetes, with the executor image of docker/ (which holds the jar
+# TrainJob, SampleJob or EvaluateJob on Kubernetes, with the executor image of docker/ (which holds the jar
 # and libtorch under /opt/spark-ddpm). Example:
 #   K8S_MASTER=k8s://https://api.example:6443 IMAGE=registry/spark-ddpm:0.1.0-cuda GPU=1 \
 #     submit/kubernetes.sh train --data s3a://bucket/mnist --output s3a://bucket/runs/r1
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { echo "Usage: K8S_MASTER=k8s://https://host:port IMAGE=image [GPU=1] [NAMESPACE=ns] submit/kubernetes.sh train|sample [job options...]"; }
+usage() { echo "Usage: K8S_MASTER=k8s://https://host:port IMAGE=image [GPU=1] [NAMESPACE=ns] submit/kubernetes.sh train|sample|evaluate [job options...]"; }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
 [[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
 CLASS="$(job_class "$1")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# TrainJob or SampleJob on this machine (--master local[*]); everything after the job name is
+# TrainJob, SampleJob or EvaluateJob on this machine (--master local[*]); everything after the job name is
 # passed to the job. Example:
 #   submit/local.sh train --data data/mnist --output runs/r1 --epochs 1
 #   submit/local.sh sample --model runs/r1/final --output samples/r1 --steps 50
@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-  echo "Usage: submit/local.sh train|sample [job options...]   (job --help lists them)"
+  echo "Usage: submit/local.sh train|sample|evaluate [job options...]   (job --help lists them)"
 }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
 [[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# TrainJob or SampleJob on a Spark standalone cluster. Example:
+# TrainJob, SampleJob or EvaluateJob on a Spark standalone cluster. Example:
 #   SPARK_MASTER=spark://host:7077 submit/standalone.sh train --data hdfs:///mnist --output hdfs:///runs/r1
 # GPU cluster: GPU=1 uses conf/spark-defaults.gpu.conf (one GPU per executor and per task).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() {
-  echo "Usage: SPARK_MASTER=spark://host:7077 [GPU=1] submit/standalone.sh train|sample [job options...]"
+  echo "Usage: SPARK_MASTER=spark://host:7077 [GPU=1] submit/standalone.sh train|sample|evaluate [job options...]"
 }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
 [[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }

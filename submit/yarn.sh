@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# TrainJob or SampleJob on YARN (cluster deploy mode; HADOOP_CONF_DIR must point at the cluster).
+# TrainJob, SampleJob or EvaluateJob on YARN (cluster deploy mode; HADOOP_CONF_DIR must point at the cluster).
 #   submit/yarn.sh train --data hdfs:///data/mnist --output hdfs:///runs/r1
 # GPU=1 adds YARN's GPU resource (yarn.io/gpu) through conf/spark-defaults.gpu.conf.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-usage() { echo "Usage: [GPU=1] submit/yarn.sh train|sample [job options...]   (needs SPARK_HOME, HADOOP_CONF_DIR)"; }
+usage() { echo "Usage: [GPU=1] submit/yarn.sh train|sample|evaluate [job options...]   (needs SPARK_HOME, HADOOP_CONF_DIR)"; }
 [[ $# -ge 1 ]] || { usage >&2; exit 2; }
 [[ "$1" == -h || "$1" == --help ]] && { usage; exit 0; }
 CLASS="$(job_class "$1")"

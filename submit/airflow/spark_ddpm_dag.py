@@ -1,15 +1,18 @@
-"""spark-ddpm on a schedule: check MNIST -> TrainJob -> SampleJob (-> EvaluateJob when enabled).
+"""spark-ddpm on a schedule: check MNIST -> TrainJob -> SampleJob -> EvaluateJob.
 
 Configuration, none of it hard-coded here:
   Connection  spark_ddpm      (type "spark"): host = the master (local[*], spark://host:7077,
                               yarn, k8s://...), extra {"deploy-mode": "client", "spark-binary": "spark-submit"}
   Variables   ddpm_project    folder of this project (scripts, jar, conf)
               ddpm_data       MNIST path given to TrainJob (any Hadoop path)
-              ddpm_output     root of the outputs; each run writes <root>/<ds>/{train,samples}
+              ddpm_output     root of the outputs; each run writes <root>/<ds>/{train,samples,evaluation};
+                              the evaluation classifier is trained once into <root>/classifier
               ddpm_spark_conf JSON object of Spark confs (default {})
               ddpm_train_args JSON list of extra TrainJob options (default [])
               ddpm_sample_args JSON list of extra SampleJob options (default ["--steps", "50"])
-              ddpm_evaluate   "true" to add the EvaluateJob task (default "false")
+              ddpm_evaluate   "false" to leave out the EvaluateJob task (default "true")
+              ddpm_max_fid    the run fails when the samples' FID is above this (default: no limit)
+              ddpm_evaluate_args JSON list of extra EvaluateJob options (default [])
               ddpm_retries    retries per task (default 2), ddpm_retry_delay_minutes (default 5)
 """
 
@@ -34,7 +37,7 @@ def _json_variable(name: str, default):
 
 with DAG(
     dag_id="spark_ddpm",
-    description="Train a DDPM on MNIST with Spark, then sample from it",
+    description="Train a DDPM on MNIST with Spark, sample from it, and score the samples",
     schedule="@weekly",
     start_date=datetime(2026, 1, 1),
     catchup=False,
@@ -91,7 +94,8 @@ with DAG(
 
     check_data >> train >> sample
 
-    if Variable.get("ddpm_evaluate", default="false") == "true":
+    if Variable.get("ddpm_evaluate", default="true") != "false":
+        max_fid = Variable.get("ddpm_max_fid", default="")
         evaluate = SparkSubmitOperator(
             task_id="evaluate",
             conn_id=CONN_ID,
@@ -99,6 +103,18 @@ with DAG(
             java_class="EvaluateJob",
             jars=NATIVE_JAR,
             conf=spark_conf,
-            application_args=["--samples", RUN_DIR + "/samples"],
+            name="spark-ddpm-evaluate-{{ ds }}",
+            # EvaluateJob exits 1 after writing metrics.json when FID > --max-fid; a retry would
+            # only repeat that verdict, and Spark already retries failed tasks.
+            retries=0,
+            application_args=[
+                "--samples", RUN_DIR + "/samples",
+                "--data", "{{ var.value.ddpm_data }}",
+                "--output", RUN_DIR + "/evaluation",
+                "--classifier", "{{ var.value.ddpm_output }}/classifier",  # trained once, reused
+                "--overwrite",
+                *(["--max-fid", max_fid] if max_fid else []),
+                *_json_variable("ddpm_evaluate_args", []),
+            ],
         )
         sample >> evaluate

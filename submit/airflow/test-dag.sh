@@ -41,7 +41,11 @@ export AIRFLOW_VAR_DDPM_OUTPUT="$OUT_ROOT"
 export AIRFLOW_VAR_DDPM_RETRIES=0 # a failure fails the test at once
 export AIRFLOW_VAR_DDPM_SPARK_CONF='{"spark.ui.enabled": "false"}'
 export AIRFLOW_VAR_DDPM_TRAIN_ARGS='["--limit", "64", "--batch-size", "16", "--max-steps", "2", "--sample-every-epoch", "0"]'
-export AIRFLOW_VAR_DDPM_SAMPLE_ARGS='["--steps", "5", "--num-images", "4", "--batch-size", "4"]'
+# EvaluateJob needs at least 84 samples (the classifier's feature dimension); its classifier is
+# trained on a small subset here, so its accuracy bar is lowered to what that reaches.
+export AIRFLOW_VAR_DDPM_SAMPLE_ARGS='["--steps", "2", "--num-images", "90", "--batch-size", "45"]'
+export AIRFLOW_VAR_DDPM_EVALUATE_ARGS='["--classifier-limit", "2000", "--classifier-epochs", "1", "--min-classifier-accuracy", "0.5", "--reference-limit", "500"]'
+export AIRFLOW_VAR_DDPM_MAX_FID=1000000 # the gate is on; these samples of a 2-step model pass it
 
 AIRFLOW="$VENV/bin/airflow"
 "$AIRFLOW" db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
@@ -59,7 +63,16 @@ DS=2026-11-26
 rm -rf "${OUT_ROOT:?}/$DS"
 "$AIRFLOW" dags test spark_ddpm "$DS"
 for f in "$OUT_ROOT/$DS/train/final/unet/diffusion_pytorch_model.safetensors" \
-         "$OUT_ROOT/$DS/samples/grid.png" "$OUT_ROOT/$DS/samples/parquet"; do
+         "$OUT_ROOT/$DS/samples/grid.png" "$OUT_ROOT/$DS/samples/parquet" \
+         "$OUT_ROOT/$DS/evaluation/metrics.json" "$OUT_ROOT/$DS/evaluation/evaluation.png" \
+         "$OUT_ROOT/classifier/model.safetensors"; do
   [[ -e "$f" ]] || { echo "error: the DAG run did not produce $f" >&2; exit 1; }
 done
-echo "DAG run produced $OUT_ROOT/$DS/train/final and $OUT_ROOT/$DS/samples"
+echo "DAG run produced $OUT_ROOT/$DS/train/final, $OUT_ROOT/$DS/samples and $OUT_ROOT/$DS/evaluation"
+
+# The quality gate: the same evaluate task with a limit no sample set meets must fail. Whether
+# `tasks test` exits non-zero for a failed task has varied across Airflow versions, so the check is
+# EvaluateJob's own verdict in the task's log.
+AIRFLOW_VAR_DDPM_MAX_FID=0.000001 "$AIRFLOW" tasks test spark_ddpm evaluate "$DS" >"$AIRFLOW_HOME/gate.log" 2>&1 || true
+grep -q "is worse than --max-fid" "$AIRFLOW_HOME/gate.log" || { cat "$AIRFLOW_HOME/gate.log"; echo "error: ddpm_max_fid=0.000001 did not fail the evaluate task on its FID" >&2; exit 1; }
+echo "ddpm_max_fid=0.000001 fails the evaluate task: $(grep -o 'FID [0-9.]* is worse than --max-fid [0-9.]*' "$AIRFLOW_HOME/gate.log" | head -1)"

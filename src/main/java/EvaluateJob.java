@@ -1,21 +1,14 @@
 /**
- * Entry point reserved for {@code spark-submit --class EvaluateJob}: the quality measure of
- * DESIGN.md (classifier FID, confidence, class histogram) is not implemented yet. It answers {@code
- * --help} and otherwise exits 2 saying so, so a pipeline that calls it fails loudly.
+ * Entry point for {@code spark-submit --class EvaluateJob app.jar --samples <SampleJob output>
+ * --data <MNIST> --output <dir>}. Delegates to {@link io.sparkddpm.eval.EvaluateJob}; {@code
+ * --help} lists the options.
  */
 public final class EvaluateJob {
   private EvaluateJob() {}
 
-  /** Prints usage for --help (exit 0); anything else exits 2: not implemented yet. */
+  /** Exits 0 when done, 1 on failure (or FID above --max-fid), 2 on a bad command line or input. */
   public static void main(String[] args) {
-    String usage =
-        "Usage: spark-submit --class EvaluateJob app.jar --samples <dir> (not implemented yet)";
-    if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
-      System.out.println(usage);
-      System.exit(0);
-    }
-    System.err.println("EvaluateJob: not implemented yet in this version of spark-ddpm");
-    System.err.println(usage);
-    System.exit(2);
+    System.exit(
+        io.sparkddpm.cli.JobRunner.run("EvaluateJob", new io.sparkddpm.eval.EvaluateJob(), args));
   }
 }

@@ -166,7 +166,7 @@ public final class PngImages {
     return grid(images, side, points, padding);
   }
 
-  /** Encodes any image as PNG; shared with {@link LossCurve}. */
+  /** Encodes any image as PNG; shared with {@link Charts}. */
   static byte[] toPng(BufferedImage image) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {

@@ -1,0 +1,188 @@
+package io.sparkddpm.eval;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import io.sparkddpm.io.HadoopFiles;
+import io.sparkddpm.io.SafeTensors;
+import io.sparkddpm.io.Tensor;
+import io.sparkddpm.model.UNetWeights;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A trained {@link LeNet}: its config, weights and test accuracy, small enough (~0.2 MB) to travel
+ * to executors as a broadcast. On disk it is a folder in the diffusers/transformers form: {@code
+ * config.json} (shape, test accuracy, training provenance) and {@code model.safetensors} (float32
+ * tensors under PyTorch-style names).
+ */
+public final class Classifier implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** File of the weights inside a classifier folder. */
+  public static final String WEIGHTS = "model.safetensors";
+
+  private final String configJson;
+  private final LinkedHashMap<String, float[]> weights;
+  private final LinkedHashMap<String, long[]> shapes;
+  private final double testAccuracy;
+
+  private Classifier(
+      String configJson,
+      LinkedHashMap<String, float[]> weights,
+      LinkedHashMap<String, long[]> shapes,
+      double testAccuracy) {
+    this.configJson = configJson;
+    this.weights = weights;
+    this.shapes = shapes;
+    this.testAccuracy = testAccuracy;
+  }
+
+  /** Copies the weights out of a trained network. */
+  public static Classifier of(LeNet net, double testAccuracy, JsonObject training) {
+    LinkedHashMap<String, float[]> weights = new LinkedHashMap<>();
+    LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
+    for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
+      NDArray a = e.getValue().getArray();
+      weights.put(e.getKey(), a.toFloatArray());
+      shapes.put(e.getKey(), a.getShape().getShape());
+    }
+    String json =
+        new GsonBuilder()
+            .setPrettyPrinting()
+            .create()
+            .toJson(net.config().toJson(testAccuracy, training));
+    return new Classifier(json, weights, shapes, testAccuracy);
+  }
+
+  /** The network's shape. */
+  public LeNetConfig config() {
+    return LeNetConfig.fromJson(configJson, LeNetConfig.FILE);
+  }
+
+  /** Accuracy on the MNIST test split measured when it was trained. */
+  public double testAccuracy() {
+    return testAccuracy;
+  }
+
+  /** Whether {@code dir} holds a classifier (its config file exists). */
+  public static boolean exists(Configuration conf, Path dir) throws IOException {
+    return dir.getFileSystem(conf).exists(new Path(dir, LeNetConfig.FILE));
+  }
+
+  /**
+   * Reads a classifier folder; {@link IllegalArgumentException} names the file and what is wrong
+   * (unknown config keys, a missing or misshapen tensor).
+   */
+  public static Classifier read(Configuration conf, Path dir) throws IOException {
+    Path configFile = new Path(dir, LeNetConfig.FILE);
+    Path weightsFile = new Path(dir, WEIGHTS);
+    String json = HadoopFiles.readText(conf, configFile);
+    LeNetConfig config = LeNetConfig.fromJson(json, configFile.toString());
+    if (!dir.getFileSystem(conf).exists(weightsFile)) {
+      throw new IllegalArgumentException(weightsFile + " is missing");
+    }
+    SafeTensors.Contents st =
+        SafeTensors.read(HadoopFiles.read(conf, weightsFile), weightsFile.toString());
+    LinkedHashMap<String, float[]> weights = new LinkedHashMap<>();
+    LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
+    try (NDManager manager = NDManager.newBaseManager()) {
+      LeNet net = new LeNet(config);
+      net.initialize(manager);
+      for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
+        Tensor t = st.get(e.getKey());
+        long[] expected = e.getValue().getArray().getShape().getShape();
+        if (!Arrays.equals(t.shape(), expected)) {
+          throw new IllegalArgumentException(
+              String.format(
+                  "%s: %s has shape %s, the config needs %s",
+                  weightsFile, e.getKey(), Arrays.toString(t.shape()), Arrays.toString(expected)));
+        }
+        weights.put(e.getKey(), t.toFloats());
+        shapes.put(e.getKey(), expected);
+      }
+    }
+    if (st.tensors().size() != weights.size()) {
+      throw new IllegalArgumentException(
+          weightsFile
+              + ": "
+              + st.tensors().size()
+              + " tensors, the config needs "
+              + weights.size());
+    }
+    return new Classifier(json, weights, shapes, LeNetConfig.testAccuracy(json));
+  }
+
+  /**
+   * Writes the folder: into a hidden sibling first, renamed when complete, so a failure leaves no
+   * half-written classifier behind for the next run to reuse.
+   */
+  public void write(Configuration conf, Path dir) throws IOException {
+    FileSystem fs = dir.getFileSystem(conf);
+    Path staging = new Path(dir.getParent(), "." + dir.getName() + ".tmp-" + System.nanoTime());
+    try {
+      fs.mkdirs(staging);
+      Map<String, Tensor> tensors = new LinkedHashMap<>();
+      weights.forEach((k, v) -> tensors.put(k, Tensor.ofFloats(shapes.get(k), v)));
+      HadoopFiles.write(
+          conf, new Path(staging, WEIGHTS), SafeTensors.encode(tensors, Map.of("format", "pt")));
+      HadoopFiles.writeText(conf, new Path(staging, LeNetConfig.FILE), configJson);
+      if (fs.exists(dir)) {
+        fs.delete(dir, true);
+      }
+      fs.mkdirs(dir.getParent());
+      if (!fs.rename(staging, dir)) {
+        throw new IOException("could not rename " + staging + " to " + dir);
+      }
+    } finally {
+      if (fs.exists(staging)) {
+        fs.delete(staging, true);
+      }
+    }
+  }
+
+  /** A network on {@code manager} holding these weights, for inference. */
+  public LeNet build(NDManager manager) {
+    LeNet net = new LeNet(config());
+    net.initialize(manager);
+    for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
+      UNetWeights.overwrite(e.getValue().getArray(), weights.get(e.getKey()), 0);
+    }
+    return net;
+  }
+
+  /**
+   * Logits-free inference on a batch: softmax probabilities and penultimate features.
+   *
+   * @param pixels {@code n * side * side} 8-bit pixels, row-major images
+   * @return probabilities (n, classes) and features (n, featureDim), row-major
+   */
+  public static Output predict(LeNet net, NDManager manager, byte[] pixels, int n) {
+    int side = net.config().sampleSize();
+    float[] x = new float[pixels.length];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (pixels[i] & 0xFF) / 255f;
+    }
+    try (NDManager batch = manager.newSubManager()) {
+      NDArray input = batch.create(x, new Shape(n, 1, side, side)); // (B, 1, 32, 32)
+      NDList out = net.forward(new ParameterStore(batch, false), new NDList(input), false);
+      float[] probs = out.get(0).softmax(1).toFloatArray(); // (B, 10)
+      float[] features = out.get(1).toFloatArray(); // (B, 84)
+      return new Output(probs, features);
+    }
+  }
+
+  /** Softmax probabilities and features of a batch, row-major. */
+  public record Output(float[] probabilities, float[] features) {}
+}

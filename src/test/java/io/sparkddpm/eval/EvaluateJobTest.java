@@ -1,0 +1,226 @@
+package io.sparkddpm.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.sparkddpm.SparkSessionTestBase;
+import io.sparkddpm.data.IdxFiles;
+import io.sparkddpm.data.MnistSource;
+import io.sparkddpm.io.PngImages;
+import io.sparkddpm.io.SampleParquet;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * EvaluateJob on {@code local[2]} with the real MNIST files. The classifier is trained once for the
+ * class on a subset (the first 12,000 training images, 2 epochs), so the accuracy checked here is
+ * the documented CI figure of 95% (measured: 0.9626 on the 10,000 test images); the full
+ * 60,000-image, 4-epoch training that reaches 99% is EvaluateJob's default and is shown in the
+ * issue's note.
+ */
+class EvaluateJobTest extends SparkSessionTestBase {
+  /** CI's accuracy bar for the subset-trained classifier. */
+  static final double SUBSET_ACCURACY = 0.95;
+
+  static final int N = 300;
+
+  @TempDir static Path shared;
+  @TempDir Path work;
+
+  static Path classifier;
+  static Path blurredPngs;
+  static List<byte[]> blurred;
+  static EvaluateJob.Result first;
+
+  @BeforeAll
+  static void trainClassifierAndScoreBlurredTestImages() throws IOException {
+    blurred = blurredTestImages();
+    blurredPngs = shared.resolve("blurred");
+    Files.createDirectories(blurredPngs);
+    for (int i = 0; i < blurred.size(); i++) {
+      Files.write(
+          blurredPngs.resolve(String.format("%06d.png", i)),
+          PngImages.encode(32, 32, blurred.get(i)));
+    }
+    classifier = shared.resolve("classifier");
+    first =
+        EvaluateJob.evaluate(
+            spark,
+            config(
+                "--samples", blurredPngs.toString(),
+                "--output", shared.resolve("first").toString(),
+                "--classifier", classifier.toString(),
+                "--classifier-limit", "12000",
+                "--classifier-epochs", "2",
+                "--min-classifier-accuracy", Double.toString(SUBSET_ACCURACY)));
+  }
+
+  static EvaluateConfig config(String... args) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "--data",
+                IdxFiles.projectDir().resolve("data/mnist").toString(),
+                "--reference-limit",
+                "2000",
+                "--partitions",
+                "2"));
+    all.addAll(List.of(args));
+    return EvaluateConfig.of(EvaluateConfig.options().parse(all.toArray(new String[0])));
+  }
+
+  /**
+   * MNIST test images 5000..5299 (outside the 2,000 reference images), resized to 32x32 and
+   * box-blurred 3x3 twice: recognisable digits, but not the data's sharp strokes.
+   */
+  static List<byte[]> blurredTestImages() {
+    LabelledImages test =
+        LabelledImages.load(
+            spark,
+            IdxFiles.projectDir().resolve("data/mnist").toString(),
+            MnistSource.Split.TEST,
+            2,
+            5000 + N);
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 5000; i < 5000 + N; i++) {
+      byte[] img = new byte[1024];
+      System.arraycopy(test.pixels(), i * 1024, img, 0, 1024);
+      out.add(boxBlur(boxBlur(img)));
+    }
+    return out;
+  }
+
+  static byte[] boxBlur(byte[] img) {
+    byte[] out = new byte[img.length];
+    for (int y = 0; y < 32; y++) {
+      for (int x = 0; x < 32; x++) {
+        int sum = 0;
+        int count = 0;
+        for (int dy = -1; dy <= 1; dy++) {
+          for (int dx = -1; dx <= 1; dx++) {
+            int yy = y + dy;
+            int xx = x + dx;
+            if (yy >= 0 && yy < 32 && xx >= 0 && xx < 32) {
+              sum += img[yy * 32 + xx] & 0xFF;
+              count++;
+            }
+          }
+        }
+        out[y * 32 + x] = (byte) Math.round(sum / (float) count);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void classifierTrainedOnASubsetReachesTheDocumentedAccuracyAndIsStored() throws IOException {
+    assertTrue(first.classifierTrained());
+    assertTrue(
+        first.classifierAccuracy() >= SUBSET_ACCURACY,
+        "test accuracy " + first.classifierAccuracy());
+    assertTrue(Files.exists(classifier.resolve("config.json")));
+    assertTrue(Files.exists(classifier.resolve("model.safetensors")));
+    Classifier reread =
+        Classifier.read(new Configuration(), new org.apache.hadoop.fs.Path(classifier.toString()));
+    assertEquals(first.classifierAccuracy(), reread.testAccuracy());
+    JsonObject metrics = metrics(shared.resolve("first"));
+    assertEquals(
+        first.classifierAccuracy(),
+        metrics.getAsJsonObject("classifier").get("test_accuracy").getAsDouble());
+    // The executors' accuracy on the first 2,000 test images (0.949 measured), a part of the
+    // 10,000 the driver measured 0.9626 on: the same network, run distributed.
+    double referenceAccuracy =
+        metrics.getAsJsonObject("reference").get("classifier_accuracy").getAsDouble();
+    assertTrue(
+        referenceAccuracy >= SUBSET_ACCURACY - 0.03, "reference accuracy " + referenceAccuracy);
+  }
+
+  @Test
+  void blurredTestImagesScoreBetweenTheFloorAndTheCeiling() {
+    double floor = first.floor().fid();
+    double blurredFid = first.samples().fid();
+    double ceiling = first.ceiling().fid();
+    assertTrue(floor < blurredFid, "floor " + floor + " vs blurred " + blurredFid);
+    assertTrue(blurredFid < ceiling, "blurred " + blurredFid + " vs ceiling " + ceiling);
+    assertEquals(N, first.samples().count());
+    assertEquals(N, first.floor().count());
+    assertEquals(N, first.ceiling().count());
+    assertTrue(first.floor().meanConfidence() > first.ceiling().meanConfidence());
+    assertEquals(0, first.ceiling().blankFraction()); // uniform noise always has a bright pixel
+    assertTrue(first.floor().entropyBits() > 3.0, "real digits cover the ten classes");
+  }
+
+  @Test
+  void sampleJobParquetScoresLikeThePngFolderAndTheRunRepeatsBitwise() throws IOException {
+    Path samples = work.resolve("samples");
+    List<SampleParquet.SampleRow> rows = new ArrayList<>();
+    for (int i = 0; i < blurred.size(); i++) {
+      rows.add(
+          new SampleParquet.SampleRow(
+              PngImages.encode(32, 32, blurred.get(i)), null, i, 0, "ddpm", 5, "test"));
+    }
+    Files.createDirectories(samples.resolve("parquet"));
+    SampleParquet.write(
+        new Configuration(),
+        new org.apache.hadoop.fs.Path(samples.resolve("parquet/part-00000.parquet").toString()),
+        rows);
+
+    EvaluateJob.Result fromParquet =
+        EvaluateJob.evaluate(
+            spark,
+            config(
+                "--samples", samples.toString(),
+                "--output", work.resolve("parquet-eval").toString(),
+                "--classifier", classifier.toString()));
+    EvaluateJob.Result again =
+        EvaluateJob.evaluate(
+            spark,
+            config(
+                "--samples", blurredPngs.toString(),
+                "--output", work.resolve("png-eval").toString(),
+                "--classifier", classifier.toString()));
+
+    assertFalse(fromParquet.classifierTrained());
+    assertEquals(N, fromParquet.samples().count());
+    assertEquals(first.samples().fid(), fromParquet.samples().fid(), 1e-9 * first.samples().fid());
+    assertEquals(first.samples().fid(), again.samples().fid(), 0.0, "same input, same bits");
+    assertEquals(first.ceiling().fid(), again.ceiling().fid(), 0.0);
+    JsonObject metrics = metrics(work.resolve("parquet-eval"));
+    assertEquals("parquet", metrics.getAsJsonObject("samples").get("format").getAsString());
+    BufferedImage figure = ImageIO.read(work.resolve("parquet-eval/evaluation.png").toFile());
+    assertTrue(figure.getWidth() >= EvaluationFigure.WIDTH, "width " + figure.getWidth());
+    assertTrue(figure.getHeight() > EvaluationFigure.CHART_HEIGHT + 10 * 64);
+  }
+
+  @Test
+  void fidAboveMaxFidFailsTheRunAfterWritingTheMetrics() {
+    Path out = work.resolve("gated");
+    EvaluateConfig cfg =
+        config(
+            "--samples", blurredPngs.toString(),
+            "--output", out.toString(),
+            "--classifier", classifier.toString(),
+            "--max-fid", "0.001");
+    EvaluateJob.QualityGateFailed e =
+        assertThrows(EvaluateJob.QualityGateFailed.class, () -> new EvaluateJob().run(spark, cfg));
+    assertTrue(e.getMessage().contains("--max-fid 0.001"), e.getMessage());
+    assertTrue(Files.exists(out.resolve("metrics.json")));
+  }
+
+  private static JsonObject metrics(Path out) throws IOException {
+    return JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+  }
+}
