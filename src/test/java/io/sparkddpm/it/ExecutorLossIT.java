@@ -66,6 +66,12 @@ class ExecutorLossIT {
             "0"));
   }
 
+  /**
+   * One undisturbed per-step run, then the same run with an executor killed, once per training
+   * mode: both modes must end on the undisturbed weights (they are bitwise equal to each other,
+   * PersistentModeTest), per-step by Spark retrying the lost tasks, persistent by relaunching its
+   * barrier stage from the driver's last step.
+   */
   @Test
   void killingAnExecutorMidRunChangesNoWeight() throws Exception {
     try (StandaloneCluster cluster = StandaloneCluster.start("executor-loss", 2)) {
@@ -75,42 +81,45 @@ class ExecutorLossIT {
               "executor-loss-clean.log",
               submitArgs(cluster.masterUrl(), clean).toArray(String[]::new));
       assertEquals(0, exit, Launcher.log("executor-loss-clean.log"));
+      killAnExecutorMidRun(cluster, clean, "per-step");
+      killAnExecutorMidRun(cluster, clean, "persistent");
+    }
+  }
 
-      Path run = work.resolve("killed");
-      Process driver =
-          Launcher.java(
-                  "org.apache.spark.deploy.SparkSubmit",
-                  "executor-loss-killed.log",
-                  submitArgs(cluster.masterUrl(), run))
-              .start();
-      long before;
-      ProcessHandle executor;
-      try {
-        before = waitForSteps(run, 2, driver);
-        List<ProcessHandle> executors = cluster.executors(1);
-        assertEquals(1, executors.size(), "executors of worker 1: " + executors);
-        executor = executors.get(0);
-        executor.destroyForcibly(); // SIGKILL
-        executor.onExit().get(30, TimeUnit.SECONDS);
-        assertTrue(driver.waitFor(10, TimeUnit.MINUTES), "the driver did not finish");
-      } finally {
-        driver.destroyForcibly();
-      }
-      String log = Launcher.log("executor-loss-killed.log");
-      System.out.printf(
-          "executor pid %d killed after step %d of %d; driver exit %d%n",
-          executor.pid(), before, STEPS, driver.exitValue());
-      assertTrue(before < STEPS, "the kill came after the last step");
-      assertEquals(0, driver.exitValue(), log);
-      assertTrue(log.contains("Lost executor"), "the driver did not see the executor die:\n" + log);
-      assertEquals(STEPS, Files.readAllLines(run.resolve("metrics.jsonl")).size());
-      for (String file :
-          List.of("unet/diffusion_pytorch_model.safetensors", "optimizer.safetensors")) {
-        assertArrayEquals(
-            Files.readAllBytes(clean.resolve("final").resolve(file)),
-            Files.readAllBytes(run.resolve("final").resolve(file)),
-            file + " differs from the undisturbed run's");
-      }
+  private void killAnExecutorMidRun(StandaloneCluster cluster, Path clean, String mode)
+      throws Exception {
+    Path run = work.resolve("killed-" + mode);
+    String logName = "executor-loss-killed-" + mode + ".log";
+    List<String> args = submitArgs(cluster.masterUrl(), run);
+    args.addAll(List.of("--mode", mode));
+    Process driver = Launcher.java("org.apache.spark.deploy.SparkSubmit", logName, args).start();
+    long before;
+    ProcessHandle executor;
+    try {
+      before = waitForSteps(run, 2, driver);
+      List<ProcessHandle> executors = cluster.executors(1);
+      assertEquals(1, executors.size(), "executors of worker 1: " + executors);
+      executor = executors.get(0);
+      executor.destroyForcibly(); // SIGKILL
+      executor.onExit().get(30, TimeUnit.SECONDS);
+      assertTrue(driver.waitFor(10, TimeUnit.MINUTES), "the driver did not finish");
+    } finally {
+      driver.destroyForcibly();
+    }
+    String log = Launcher.log(logName);
+    System.out.printf(
+        "%s: executor pid %d killed after step %d of %d; driver exit %d%n",
+        mode, executor.pid(), before, STEPS, driver.exitValue());
+    assertTrue(before < STEPS, "the kill came after the last step");
+    assertEquals(0, driver.exitValue(), log);
+    assertTrue(log.contains("Lost executor"), "the driver did not see the executor die:\n" + log);
+    assertEquals(STEPS, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+    for (String file :
+        List.of("unet/diffusion_pytorch_model.safetensors", "optimizer.safetensors")) {
+      assertArrayEquals(
+          Files.readAllBytes(clean.resolve("final").resolve(file)),
+          Files.readAllBytes(run.resolve("final").resolve(file)),
+          file + " differs from the undisturbed run's");
     }
   }
 
