@@ -1,11 +1,13 @@
 package io.sparkddpm;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.data.IdxFiles;
 import io.sparkddpm.io.SafeTensors;
 import io.sparkddpm.io.Tensor;
 import io.sparkddpm.sample.SampleConfig;
@@ -110,6 +112,45 @@ class HostileInputTest extends SparkSessionTestBase {
       assertEquals(List.of(out.resolve("keep.txt")), files.toList());
     }
     assertEquals("old", Files.readString(out.resolve("keep.txt")));
+  }
+
+  @Test
+  void resumingFromACheckpointWithNanWeightsIsRefusedAndLeavesItAsItWas() throws Exception {
+    Path tiny = work.resolve("tiny-resume.json");
+    Files.writeString(tiny, TinyRun.tinyConfig().toJson());
+    Path run = work.resolve("run");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--data", IdxFiles.projectDir().resolve("data/mnist").toString(),
+                "--output", run.toString(),
+                "--model-config", tiny.toString(),
+                "--limit", "64",
+                "--batch-size", "32",
+                "--partitions", "1",
+                "--max-steps", "1",
+                "--sample-every-epoch", "0"));
+    TrainJob.train(spark, TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new))));
+    Path weights = run.resolve("final/unet").resolve(WEIGHTS);
+    Map<String, Tensor> tensors = new LinkedHashMap<>(SafeTensors.read(weights).tensors());
+    String name = tensors.keySet().iterator().next();
+    float[] values = tensors.get(name).toFloats();
+    values[0] = Float.NaN;
+    tensors.put(name, Tensor.ofFloats(tensors.get(name).shape(), values));
+    SafeTensors.write(weights, tensors, Map.of("format", "pt"));
+    byte[] poisoned = Files.readAllBytes(weights);
+
+    args.addAll(List.of("--resume", "--max-steps", "2"));
+    TrainConfig resume = TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new)));
+    String message =
+        assertThrows(UsageException.class, () -> TrainJob.train(spark, resume)).getMessage();
+    contains(message, "--resume", weights.toString(), "\"" + name + "\"", "NaN at element 0");
+    assertArrayEquals(poisoned, Files.readAllBytes(weights), "final/ was changed");
+    try (var files = Files.list(run)) {
+      assertFalse(
+          files.anyMatch(f -> f.getFileName().toString().startsWith("checkpoint-2")),
+          "a step was taken from NaN weights");
+    }
   }
 
   /** diffusers' DDPMScheduler config of the tutorial; each case edits one part of it. */

@@ -229,7 +229,12 @@ public final class Trainer {
       throw new io.sparkddpm.cli.UsageException(
           "--resume: no checkpoint-<step> or final/ in " + output);
     }
-    Checkpoints.Contents c = Checkpoints.read(conf, dir);
+    Checkpoints.Contents c;
+    try {
+      c = Checkpoints.read(conf, dir);
+    } catch (IllegalArgumentException e) { // a damaged or hostile checkpoint, e.g. NaN weights
+      throw new io.sparkddpm.cli.UsageException("--resume: " + e.getMessage());
+    }
     JsonObject state =
         JsonParser.parseString(
                 c.trainerState()
