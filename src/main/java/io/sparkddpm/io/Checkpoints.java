@@ -94,12 +94,29 @@ public final class Checkpoints {
         HadoopFiles.writeText(
             conf, new Path(tmp, "trainer_state.json"), training.trainerStateJson());
       }
+      pauseBeforeRenameForTests();
       if (!fs.rename(tmp, dir)) {
         throw new IOException("could not rename " + tmp + " to " + dir);
       }
     } finally {
       if (fs.exists(tmp)) {
         fs.delete(tmp, true);
+      }
+    }
+  }
+
+  /**
+   * Testing only: DriverLossIT kills the driver while a checkpoint is half written, and this pause
+   * (environment variable {@code SPARKDDPM_TEST_CHECKPOINT_PAUSE_MS}) keeps the half-written folder
+   * in place long enough for the kill to land there on any machine, however fast it writes.
+   */
+  private static void pauseBeforeRenameForTests() {
+    String ms = System.getenv("SPARKDDPM_TEST_CHECKPOINT_PAUSE_MS");
+    if (ms != null) {
+      try {
+        Thread.sleep(Long.parseLong(ms));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DriverLossIT {
   private static final int STEPS = 6;
-  private static final int KILL_AT = 3; // while checkpoint-4 is being written
+  private static final int KILL_AT = 3; // while checkpoint-3 is being written
   // The temporary folder Checkpoints writes a checkpoint-<step> into before renaming it.
   private static final Pattern PARTIAL = Pattern.compile("\\.+checkpoint-(\\d+)\\..*tmp-\\d+");
   @TempDir Path work;
@@ -81,12 +81,15 @@ class DriverLossIT {
     Path partial;
     try (WatchService watcher = run.getFileSystem().newWatchService()) {
       run.register(watcher, ENTRY_CREATE);
-      Process driver =
+      ProcessBuilder killed =
           Launcher.java(
-                  "org.apache.spark.deploy.SparkSubmit",
-                  "driver-loss-killed.log",
-                  submitArgs(run, "--auto-resume"))
-              .start();
+              "org.apache.spark.deploy.SparkSubmit",
+              "driver-loss-killed.log",
+              submitArgs(run, "--auto-resume"));
+      // Each checkpoint stays half written for 3 s before its rename, so the kill below lands
+      // while checkpoint-KILL_AT is incomplete however fast this machine writes it.
+      killed.environment().put("SPARKDDPM_TEST_CHECKPOINT_PAUSE_MS", "3000");
+      Process driver = killed.start();
       try {
         partial = waitForPartialCheckpoint(watcher, driver);
         driver.destroyForcibly(); // SIGKILL, while the checkpoint is being written
