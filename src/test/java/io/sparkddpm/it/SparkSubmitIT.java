@@ -147,6 +147,6 @@ class SparkSubmitIT {
     assertTrue(Launcher.log("bad-steps.log").contains("--steps must be in 1..1000"));
     assertEquals(
         2, Launcher.submit("eval.log", "--master", "local[1]", "--class", "EvaluateJob", jar));
-    assertTrue(Launcher.log("eval.log").contains("not implemented yet"));
+    assertTrue(Launcher.log("eval.log").contains("EvaluateJob: --samples is required"));
   }
 }
