@@ -138,6 +138,8 @@ class HostileInputTest extends SparkSessionTestBase {
     values[0] = Float.NaN;
     tensors.put(name, Tensor.ofFloats(tensors.get(name).shape(), values));
     SafeTensors.write(weights, tensors, Map.of("format", "pt"));
+    // Hadoop's local file system would refuse the edited file for its stale checksum first.
+    Files.deleteIfExists(weights.resolveSibling("." + WEIGHTS + ".crc"));
     byte[] poisoned = Files.readAllBytes(weights);
 
     args.addAll(List.of("--resume", "--max-steps", "2"));
