@@ -22,6 +22,8 @@ SAMPLE_STEPS=50
 BASELINE=""
 BASELINE_ARGS=""
 SKIP_JOBS=0
+SKIP_MODES=0
+MODE_STEPS=12
 usage() {
   cat <<USAGE
 Usage: submit/bench.sh [--steps N] [--sample-steps N] [--quick] [--baseline REF] [--no-jobs]
@@ -32,6 +34,9 @@ Usage: submit/bench.sh [--steps N] [--sample-steps N] [--quick] [--baseline REF]
   --baseline-args A Maven options for the baseline's build, e.g. another engine version:
                     "-Ddjl.version=0.36.0 -Dpytorch.version=2.7.1"
   --no-jobs         skip the TrainJob and SampleJob rows
+  --no-modes        skip the per-step overhead rows of --mode per-step|persistent
+                    (submit/benchmark-modes.sh: tiny UNet, P = 1, 2, local[2] and a 2-worker
+                    standalone cluster on 127.0.0.1; --mode-steps N steps each, default $MODE_STEPS)
 Needs Java 17, Maven, python3 >= 3.10 (pip reaches PyPI on the first run).
 USAGE
 }
@@ -43,6 +48,8 @@ while [[ $# -gt 0 ]]; do
     --baseline) BASELINE="${2:?}"; shift 2 ;;
     --baseline-args) BASELINE_ARGS="${2:?}"; shift 2 ;;
     --no-jobs) SKIP_JOBS=1; shift ;;
+    --no-modes) SKIP_MODES=1; shift ;;
+    --mode-steps) MODE_STEPS="${2:?}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; echo "error: unknown option $1" >&2; exit 2 ;;
   esac
@@ -198,5 +205,10 @@ if [[ -n "$BASELINE" ]]; then
 fi
 [[ "$SKIP_JOBS" == 1 ]] || job_rows
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul-end.json"
+if [[ "$SKIP_MODES" == 0 ]]; then
+  log "per-step overhead of both training modes ($MODE_STEPS steps each, tiny UNet)"
+  "$PROJECT_DIR/submit/benchmark-modes.sh" --steps "$MODE_STEPS" --tsv >"$RAW/modes.tsv" \
+    2>"$LOGS/modes.log" || { tail -n 40 "$LOGS/modes.log" >&2; die "benchmark-modes.sh failed"; }
+fi
 python3 "$HERE/report.py" "$RAW" "$BENCH_DIR"
 echo "(written to target/bench/bench.md and target/bench/bench.json; logs in target/bench/logs)"

@@ -64,9 +64,10 @@ def main(raw, out):
         "UNet2DModel of the tutorial config (matmul, convolution and attention FLOPs; forward + "
         "backward at batch 128 for a train step, forward at batch 64 for a sampling step)",
     }
+    modes = read_modes(os.path.join(raw, "modes.tsv"))
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "bench.json"), "w") as f:
-        json.dump({"meta": meta, "rows": rows}, f, indent=2)
+        json.dump({"meta": meta, "rows": rows, "modes": modes}, f, indent=2)
     lines = [
         "| row | images/s | ms per step (median) | min..max ms | ratio to reference | peak RSS MB "
         "| GFLOP/s | of matmul ceiling |",
@@ -90,10 +91,38 @@ def main(raw, out):
     ]
     notes = [f"- {r['name']}: {r['note']}" for r in rows if r["note"]]
     lines += notes
+    if modes:
+        lines += [
+            "",
+            "Per-step overhead of the training modes (submit/benchmark-modes.sh: tiny UNet 16/32/32, "
+            "batch 2, one libtorch thread a task; medians of steps 2..N; overhead = step_s - compute_s, "
+            "serial = step_s - tasks_s, the figure for local[2] with P = 2 where the tasks take turns):",
+            "",
+            "| where | mode | P | step ms | compute ms | overhead ms | serial overhead ms |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for m in modes:
+            lines.append(
+                f"| {m['where']} | {m['mode']} | {m['P']} | {m['step_ms']} | {m['compute_ms']} | "
+                f"{m['overhead_ms']} | {m['serial_overhead_ms']} |"
+            )
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write(text)
     print(text, end="")
+
+
+def read_modes(path):
+    """The rows of benchmark-modes.sh --tsv, if that part of the benchmark ran."""
+    if not os.path.exists(path):
+        return []
+    keys = ["where", "mode", "P", "step_ms", "compute_ms", "overhead_ms", "serial_overhead_ms",
+            "images_per_s"]
+    rows = []
+    for line in open(path):
+        if line.strip() and not line.startswith(("#", "where\t")):
+            rows.append(dict(zip(keys, line.rstrip("\n").split("\t"))))
+    return rows
 
 
 if __name__ == "__main__":
