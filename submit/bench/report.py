@@ -120,7 +120,7 @@ def read_modes(path):
             "images_per_s"]
     rows = []
     for line in open(path):
-        if line.strip() and not line.startswith(("#", "where\t")):
+        if line.strip() and "where\tmode" not in line and not line.startswith("#"):
             rows.append(dict(zip(keys, line.rstrip("\n").split("\t"))))
     return rows
 
