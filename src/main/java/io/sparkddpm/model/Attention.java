@@ -28,7 +28,7 @@ final class Attention extends TorchBlock {
     }
     heads = channels / headDim;
     scale = (float) (1.0 / Math.sqrt(headDim));
-    groupNorm = addChildBlock("group_norm", new GroupNorm(groups, channels, eps));
+    groupNorm = addChildBlock("group_norm", new GroupNorm(groups, channels, eps, false));
     toQ = addChildBlock("to_q", new Linear(channels, channels));
     toK = addChildBlock("to_k", new Linear(channels, channels));
     toV = addChildBlock("to_v", new Linear(channels, channels));

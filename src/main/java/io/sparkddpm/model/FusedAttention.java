@@ -1,16 +1,6 @@
 package io.sparkddpm.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /**
  * PyTorch's fused {@code scaled_dot_product_attention} on DJL tensors. DJL's JNI has no binding for
@@ -21,8 +11,8 @@ import java.io.UncheckedIOException;
  * the module like through any op; the module has no parameters and no device of its own.
  */
 final class FusedAttention {
-  private static final String RESOURCE = "scaled_dot_product_attention.pt";
-  private static volatile PtSymbolBlock module;
+  private static final ScriptedModule MODULE =
+      new ScriptedModule("scaled_dot_product_attention.pt");
 
   /**
    * Set to {@code false} to compute attention as softmax(q k^T / sqrt(d)) v with DJL's own ops
@@ -48,32 +38,6 @@ final class FusedAttention {
    * @return (B, h, N, d), owned by {@code q}'s manager
    */
   static NDArray apply(NDArray q, NDArray k, NDArray v, boolean training) {
-    return IValueUtils.forward(module(), new NDList(q, k, v), training).singletonOrThrow();
-  }
-
-  private static PtSymbolBlock module() {
-    PtSymbolBlock m = module;
-    if (m == null) {
-      synchronized (FusedAttention.class) {
-        if (module == null) {
-          module = load();
-        }
-        m = module;
-      }
-    }
-    return m;
-  }
-
-  private static PtSymbolBlock load() {
-    // Lives as long as the JVM: the module is a few kB and every model of the process shares it.
-    NDManager owner = NDManager.newBaseManager(Device.cpu(), "PyTorch");
-    try (InputStream in = FusedAttention.class.getResourceAsStream(RESOURCE)) {
-      if (in == null) {
-        throw new IllegalStateException(RESOURCE + " is missing from the classpath");
-      }
-      return JniUtils.loadModule((PtNDManager) owner, in, true, false);
-    } catch (IOException e) {
-      throw new UncheckedIOException("loading " + RESOURCE, e);
-    }
+    return MODULE.apply(training, q, k, v);
   }
 }

@@ -1,26 +1,49 @@
 package io.sparkddpm.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * {@code torch.nn.GroupNorm} (Wu and He, 2018) with affine weights, built from the engine's
- * layer-norm op because DJL 0.33 has no GroupNorm. Statistics are per sample and group, with the
- * biased variance, as in PyTorch; there are no running statistics.
+ * {@code torch.nn.GroupNorm} (Wu and He, 2018) with affine weights, optionally followed by SiLU
+ * (the pair every ResNet block and the output head use). Statistics are per sample and group, with
+ * the biased variance, as in PyTorch; there are no running statistics.
+ *
+ * <p>DJL 0.33 has no GroupNorm, so by default it runs libtorch's own fused {@code group_norm} (and
+ * {@code silu}) through a scripted module ({@code group_norm.pt}, {@code group_norm_silu.pt}, made
+ * by the Python script beside them): one kernel for the normalisation and affine, one fused
+ * backward for input, weight and bias, one kernel for SiLU. With {@code
+ * -Dsparkddpm.fused_norm=false} it is composed from DJL's ops instead (layer norm over each group,
+ * then a multiply, an add, and sigmoid times input): the before of the benchmark's before/after,
+ * and a way out where the modules cannot load.
  */
 final class GroupNorm extends TorchBlock {
+  /** System property that switches the fused modules off; read on every call. */
+  static final String PROPERTY = "sparkddpm.fused_norm";
+
+  private static final ScriptedModule NORM = new ScriptedModule("group_norm.pt");
+  private static final ScriptedModule NORM_SILU = new ScriptedModule("group_norm_silu.pt");
+
   private final int groups;
   private final int channels;
   private final float eps;
+  private final boolean silu;
   private final Parameter weight;
   private final Parameter bias;
 
-  GroupNorm(int groups, int channels, double eps) {
+  /**
+   * @param groups number of groups; must divide {@code channels}
+   * @param channels channels of the input
+   * @param eps added to the variance
+   * @param silu whether SiLU follows the normalisation inside this block
+   */
+  GroupNorm(int groups, int channels, double eps, boolean silu) {
     if (channels % groups != 0) {
       throw new IllegalArgumentException(
           "GroupNorm: " + channels + " channels cannot be split into " + groups + " groups");
@@ -28,14 +51,35 @@ final class GroupNorm extends TorchBlock {
     this.groups = groups;
     this.channels = channels;
     this.eps = (float) eps;
+    this.silu = silu;
     weight = param("weight", channels);
     bias = param("bias", channels);
+  }
+
+  static boolean fused() {
+    return !"false".equals(System.getProperty(PROPERTY));
   }
 
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow(); // (B, C, H, W)
+    return new NDList(fused() ? fusedForward(ps, x, training) : composed(ps, x, training));
+  }
+
+  private NDArray fusedForward(ParameterStore ps, NDArray x, boolean training) {
+    NDManager m = x.getManager();
+    // The module reads the group count from spec's length and epsilon from its entries. spec stays
+    // on the CPU whatever x's device, so reading it costs no device sync; libtorch allocates it.
+    NDArray spec = m.full(new Shape(groups), eps, DataType.FLOAT64, Device.cpu());
+    NDArray gamma = ps.getValue(weight, x.getDevice(), training);
+    NDArray beta = ps.getValue(bias, x.getDevice(), training);
+    NDArray out = (silu ? NORM_SILU : NORM).apply(training, x, gamma, beta, spec);
+    spec.close();
+    return out;
+  }
+
+  private NDArray composed(ParameterStore ps, NDArray x, boolean training) {
     Shape shape = x.getShape();
     NDArray grouped = x.reshape(shape.get(0), groups, -1); // (B, G, C/G*H*W)
     // Normalising each group is a layer norm over the group's last axis; libtorch's fused
@@ -51,7 +95,8 @@ final class GroupNorm extends TorchBlock {
             .reshape(shape);
     NDArray gamma = view(ps, weight, x, training, 1, channels, 1, 1);
     NDArray beta = view(ps, bias, x, training, 1, channels, 1, 1);
-    return new NDList(normed.mul(gamma).add(beta));
+    NDArray y = normed.mul(gamma).add(beta);
+    return silu ? Ops.silu(y) : y;
   }
 
   @Override

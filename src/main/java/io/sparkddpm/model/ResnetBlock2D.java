@@ -23,10 +23,10 @@ final class ResnetBlock2D extends TorchBlock {
 
   ResnetBlock2D(int inChannels, int outChannels, int tembChannels, int groups, double eps) {
     this.outChannels = outChannels;
-    norm1 = addChildBlock("norm1", new GroupNorm(groups, inChannels, eps));
+    norm1 = addChildBlock("norm1", new GroupNorm(groups, inChannels, eps, true));
     conv1 = addChildBlock("conv1", new Conv2d(inChannels, outChannels, 3, 1, 1));
     timeEmbProj = addChildBlock("time_emb_proj", new Linear(tembChannels, outChannels));
-    norm2 = addChildBlock("norm2", new GroupNorm(groups, outChannels, eps));
+    norm2 = addChildBlock("norm2", new GroupNorm(groups, outChannels, eps, true));
     conv2 = addChildBlock("conv2", new Conv2d(outChannels, outChannels, 3, 1, 1));
     convShortcut =
         inChannels == outChannels
@@ -39,10 +39,10 @@ final class ResnetBlock2D extends TorchBlock {
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.get(0); // (B, Cin, H, W)
     NDArray temb = inputs.get(1); // (B, T)
-    NDArray h = call(conv1, ps, Ops.silu(call(norm1, ps, x, training)), training);
+    NDArray h = call(conv1, ps, call(norm1, ps, x, training), training); // norm1 ends in SiLU
     NDArray t = call(timeEmbProj, ps, Ops.silu(temb), training); // (B, Cout)
     h = h.add(t.reshape(t.getShape().get(0), outChannels, 1, 1)); // (B, Cout, H, W)
-    h = call(conv2, ps, Ops.silu(call(norm2, ps, h, training)), training);
+    h = call(conv2, ps, call(norm2, ps, h, training), training); // so does norm2
     NDArray shortcut = convShortcut == null ? x : call(convShortcut, ps, x, training);
     return new NDList(shortcut.add(h));
   }

@@ -89,7 +89,7 @@ public final class UNet2DModel extends TorchBlock {
     midBlock =
         addChildBlock(
             "mid_block", new MidBlock2D(deepest, tembDim, groups, eps, config.headDim(deepest)));
-    convNormOut = addChildBlock("conv_norm_out", new GroupNorm(groups, channels[0], eps));
+    convNormOut = addChildBlock("conv_norm_out", new GroupNorm(groups, channels[0], eps, true));
     convOut = addChildBlock("conv_out", new Conv2d(channels[0], config.outChannels(), 3, 1, 1));
   }
 
@@ -188,7 +188,7 @@ public final class UNet2DModel extends TorchBlock {
     }
 
     // 6. post-process
-    h = Ops.silu(call(convNormOut, ps, h, training)); // (B, C0, H, W)
+    h = call(convNormOut, ps, h, training); // GroupNorm + SiLU, (B, C0, H, W)
     return new NDList(call(convOut, ps, h, training)); // (B, Cout, H, W)
   }
 

@@ -18,22 +18,32 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Fused against materialised attention, paired in one JVM: the same training step (forward +
- * backward) or sampling forward (no grad) of the tutorial UNet, alternating the two attention paths
- * (system property {@code sparkddpm.fused_attention}) in ABBA order, so that a busy machine's drift
- * hits both alike. Prints every time and the median of the per-pair ratios; asserts nothing.
+ * A fused libtorch path against DJL's composed ops, paired in one JVM: the same training step
+ * (forward + backward) or sampling forward (no grad) of the tutorial UNet, alternating the two
+ * paths in ABBA order, so that a busy machine's drift hits both alike. {@code attention} switches
+ * scaled_dot_product_attention against the materialised softmax(q k^T) v (system property {@code
+ * sparkddpm.fused_attention}); {@code norm} switches the group_norm(+silu) modules against layer
+ * norm, multiply, add and sigmoid (system property {@code sparkddpm.fused_norm}). The other switch
+ * keeps its default (fused). Prints every time and the median of the per-pair ratios; asserts
+ * nothing.
  *
- * <p>Usage: {@code AttentionAbBenchmark train|sample [batch=128] [pairs=4]}
+ * <p>Usage: {@code FusedAbBenchmark attention|norm train|sample [batch=128] [pairs=4]}
  */
-public final class AttentionAbBenchmark {
-  private static final String PROPERTY = "sparkddpm.fused_attention";
+public final class FusedAbBenchmark {
+  private static String property;
 
-  private AttentionAbBenchmark() {}
+  private FusedAbBenchmark() {}
 
   public static void main(String[] args) {
-    boolean train = args[0].equals("train");
-    int batch = args.length > 1 ? Integer.parseInt(args[1]) : 128;
-    int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+    property =
+        switch (args[0]) {
+          case "attention" -> "sparkddpm.fused_attention";
+          case "norm" -> "sparkddpm.fused_norm";
+          default -> throw new IllegalArgumentException("attention or norm, not " + args[0]);
+        };
+    boolean train = args[1].equals("train");
+    int batch = args.length > 2 ? Integer.parseInt(args[2]) : 128;
+    int pairs = args.length > 3 ? Integer.parseInt(args[3]) : 4;
     UNet2DModel model = new UNet2DModel(UNetConfig.tutorial());
     try (NDManager manager = NDManager.newBaseManager()) {
       model.initialize(manager);
@@ -55,11 +65,11 @@ public final class AttentionAbBenchmark {
                   GradientStep.backwardForBenchmark(model, manager, Device.cpu(), x, eps, t, batch)
               : () -> forward(model, manager, x, t, batch);
       for (boolean fused : new boolean[] {true, false}) { // warm-up of both paths
-        System.setProperty(PROPERTY, Boolean.toString(fused));
+        System.setProperty(property, Boolean.toString(fused));
         step.run();
       }
       List<Double> fusedMs = new ArrayList<>();
-      List<Double> materialisedMs = new ArrayList<>();
+      List<Double> composedMs = new ArrayList<>();
       double[] ratios = new double[pairs];
       for (int p = 0; p < pairs; p++) {
         boolean fusedFirst = p % 2 == 0;
@@ -68,25 +78,27 @@ public final class AttentionAbBenchmark {
         double f = fusedFirst ? first : second;
         double m = fusedFirst ? second : first;
         fusedMs.add(f);
-        materialisedMs.add(m);
+        composedMs.add(m);
         ratios[p] = m / f;
-        System.out.printf(Locale.ROOT, "pair %d: fused %.0f ms, materialised %.0f ms%n", p, f, m);
+        System.out.printf(Locale.ROOT, "pair %d: fused %.0f ms, composed %.0f ms%n", p, f, m);
       }
       Arrays.sort(ratios);
       System.out.printf(
           Locale.ROOT,
-          "{\"mode\": \"%s\", \"batch\": %d, \"fused_ms\": %s, \"materialised_ms\": %s,"
+          "{\"switch\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"fused_ms\": %s,"
+              + " \"composed_ms\": %s,"
               + " \"median_speedup\": %.3f}%n",
           args[0],
+          args[1],
           batch,
           fusedMs,
-          materialisedMs,
+          composedMs,
           ratios[pairs / 2]);
     }
   }
 
   private static double timed(Runnable step, boolean fused) {
-    System.setProperty(PROPERTY, Boolean.toString(fused));
+    System.setProperty(property, Boolean.toString(fused));
     long t0 = System.nanoTime();
     step.run();
     return (System.nanoTime() - t0) / 1e6;
