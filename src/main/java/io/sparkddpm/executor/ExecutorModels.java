@@ -2,7 +2,6 @@ package io.sparkddpm.executor;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Parameter;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
@@ -54,11 +53,7 @@ public final class ExecutorModels {
      */
     public void load(float[] flat, long id) {
       if (id != weightsId) {
-        int offset = 0;
-        for (Parameter p : model.namedParameters().values()) {
-          UNetWeights.overwrite(p.getArray(), flat, offset);
-          offset += (int) p.getShape().size();
-        }
+        UNetWeights.overwriteAll(model, flat);
         weightsId = id;
       }
     }

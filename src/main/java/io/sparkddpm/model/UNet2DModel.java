@@ -32,6 +32,7 @@ public final class UNet2DModel extends TorchBlock {
   private final MidBlock2D midBlock;
   private final GroupNorm convNormOut;
   private final Conv2d convOut;
+  private final Map<String, Parameter> named;
 
   /** Builds the blocks for {@code config}; call {@link #initialize(NDManager)} before use. */
   public UNet2DModel(UNetConfig config) {
@@ -91,6 +92,9 @@ public final class UNet2DModel extends TorchBlock {
             "mid_block", new MidBlock2D(deepest, tembDim, groups, eps, config.headDim(deepest)));
     convNormOut = addChildBlock("conv_norm_out", new GroupNorm(groups, channels[0], eps, true));
     convOut = addChildBlock("conv_out", new Conv2d(channels[0], config.outChannels(), 3, 1, 1));
+    Map<String, Parameter> named = new LinkedHashMap<>();
+    collect(this, "", named);
+    this.named = java.util.Collections.unmodifiableMap(named);
   }
 
   /** The configuration this model was built from. */
@@ -104,11 +108,12 @@ public final class UNet2DModel extends TorchBlock {
     initialize(manager, DataType.FLOAT32, new Shape(1, config.inChannels(), s, s), new Shape(1));
   }
 
-  /** Parameters under diffusers' state-dict keys, in diffusers' order. */
+  /**
+   * Parameters under diffusers' state-dict keys, in diffusers' order; unmodifiable. Built once, at
+   * construction: every weight load and gradient read of a step walks it.
+   */
   public Map<String, Parameter> namedParameters() {
-    Map<String, Parameter> out = new LinkedHashMap<>();
-    collect(this, "", out);
-    return out;
+    return named;
   }
 
   /**

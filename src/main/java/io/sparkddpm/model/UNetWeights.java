@@ -1,6 +1,7 @@
 package io.sparkddpm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -81,6 +82,47 @@ public final class UNetWeights {
                 + expected);
       }
       overwrite(e.getValue().getArray(), t.toFloats(), 0);
+    }
+  }
+
+  /**
+   * Copies {@code flat} (every parameter of {@code model} in state-dict order, as the driver's flat
+   * vector) into the model's parameter arrays in place, like {@link #overwrite} for each. The
+   * vector crosses JNI once, as one tensor on the model's device, and each parameter is filled from
+   * a view of it: one host-to-device copy on a GPU instead of one per parameter, and no Java buffer
+   * allocated per parameter (a step of the persistent stage spent most of its overhead there).
+   */
+  public static void overwriteAll(UNet2DModel model, float[] flat) {
+    var params = model.namedParameters().values();
+    long[] cuts = new long[params.size() - 1];
+    long total = 0;
+    int i = 0;
+    for (Parameter p : params) {
+      total += p.getShape().size();
+      if (i < cuts.length) {
+        cuts[i++] = total;
+      }
+    }
+    if (total != flat.length) {
+      throw new IllegalArgumentException(
+          "weights: " + flat.length + " values for a model of " + total + " parameters");
+    }
+    NDArray first = params.iterator().next().getArray();
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false); // in-place writes to leaves that require grad
+    try (NDManager scratch = first.getManager().newSubManager()) {
+      NDList parts = scratch.create(flat).split(cuts); // views of one (total,) tensor
+      i = 0;
+      for (Parameter p : params) {
+        PtNDArray target = (PtNDArray) p.getArray();
+        long[] end = target.getShape().getShape();
+        long[] step = new long[end.length];
+        Arrays.fill(step, 1);
+        PtNDArray part = (PtNDArray) parts.get(i++).reshape(target.getShape());
+        JniUtils.indexSet(target, part, new long[end.length], end, step);
+      }
+    } finally {
+      JniUtils.setGradMode(gradMode);
     }
   }
 

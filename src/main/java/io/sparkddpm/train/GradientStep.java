@@ -3,6 +3,7 @@ package io.sparkddpm.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -16,6 +17,7 @@ import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.Ops;
 import io.sparkddpm.model.UNet2DModel;
 import java.io.Serializable;
+import java.util.Collection;
 import java.util.SplittableRandom;
 
 /**
@@ -125,20 +127,23 @@ public final class GradientStep {
         gc.backward(loss);
       }
     }
-    int total = 0;
-    for (Parameter p : params) {
-      total += (int) p.getShape().size();
-    }
-    float[] grad = new float[total];
-    int offset = 0;
-    for (Parameter p : params) {
-      try (NDArray g = p.getArray().getGradient()) {
-        float[] v = g.toFloatArray();
-        System.arraycopy(v, 0, grad, offset, v.length);
-        offset += v.length;
+    return new Partial(flatGradient(params, parent), lossSum, n, 0);
+  }
+
+  /**
+   * The parameters' gradients as one vector in parameter order: concatenated on the device and
+   * copied out once (one device-to-host copy on a GPU instead of one per parameter).
+   */
+  private static float[] flatGradient(Collection<Parameter> params, NDManager parent) {
+    try (NDManager scratch = parent.newSubManager()) {
+      NDList flat = new NDList(params.size());
+      for (Parameter p : params) {
+        NDArray g = p.getArray().getGradient(); // a handle on the .grad tensor, not a copy
+        g.attach(scratch);
+        flat.add(g.reshape(-1));
       }
+      return NDArrays.concat(flat).toFloatArray();
     }
-    return new Partial(grad, lossSum, n, 0);
   }
 
   /**

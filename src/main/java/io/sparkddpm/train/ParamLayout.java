@@ -74,11 +74,7 @@ public final class ParamLayout implements Serializable {
 
   /** Copies the vector into the model's parameter arrays (same layout). */
   public void copyInto(UNet2DModel model, float[] flat) {
-    int i = 0;
-    for (Parameter p : model.namedParameters().values()) {
-      UNetWeights.overwrite(p.getArray(), flat, offsets[i]);
-      i++;
-    }
+    UNetWeights.overwriteAll(model, flat);
   }
 
   /** Offset of parameter {@code i} (in order) in the vector. */

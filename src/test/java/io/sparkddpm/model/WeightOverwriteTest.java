@@ -3,6 +3,7 @@ package io.sparkddpm.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -49,6 +50,48 @@ class WeightOverwriteTest {
       long before = address(first);
       first.set(new float[(int) first.getShape().size()]);
       assertNotEquals(before, address(first));
+    }
+  }
+
+  @Test
+  void overwriteAllFillsEveryParameterInOrderInPlace() throws Exception {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DModel model = Reference.model(manager);
+      var params = model.namedParameters().values();
+      long[] before = new long[params.size()];
+      int total = 0;
+      int i = 0;
+      for (Parameter p : params) {
+        before[i++] = address(p.getArray());
+        total += (int) p.getShape().size();
+      }
+      Random r = new Random(7);
+      boolean gradMode = JniUtils.isGradMode();
+      for (int round = 0; round < 2; round++) {
+        float[] flat = new float[total];
+        for (int k = 0; k < flat.length; k++) {
+          flat[k] = (float) r.nextGaussian();
+        }
+        UNetWeights.overwriteAll(model, flat);
+        int offset = 0;
+        i = 0;
+        for (Parameter p : params) {
+          int size = (int) p.getShape().size();
+          assertArrayEquals(
+              java.util.Arrays.copyOfRange(flat, offset, offset + size),
+              p.getArray().toFloatArray(),
+              p.getName());
+          assertEquals(before[i++], address(p.getArray()), p.getName() + ": storage moved");
+          assertTrue(p.getArray().hasGradient(), p.getName() + " still requires grad");
+          offset += size;
+        }
+        assertEquals(gradMode, JniUtils.isGradMode());
+      }
+      float[] short1 = new float[total - 1];
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> UNetWeights.overwriteAll(model, short1));
+      assertTrue(e.getMessage().contains((short1.length + 1) + " parameters"), e.getMessage());
     }
   }
 
