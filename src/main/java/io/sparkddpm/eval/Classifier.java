@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.SafeTensors;
 import io.sparkddpm.io.Tensor;
@@ -78,14 +79,17 @@ public final class Classifier implements Serializable {
 
   /** Whether {@code dir} holds a classifier (its config file exists). */
   public static boolean exists(Configuration conf, Path dir) throws IOException {
-    return dir.getFileSystem(conf).exists(new Path(dir, LeNetConfig.FILE));
+    FileSystem fs = dir.getFileSystem(conf);
+    return fs.exists(new Path(DirectoryReplace.resolve(fs, dir), LeNetConfig.FILE));
   }
 
   /**
    * Reads a classifier folder; {@link IllegalArgumentException} names the file and what is wrong
    * (unknown config keys, a missing or misshapen tensor).
    */
-  public static Classifier read(Configuration conf, Path dir) throws IOException {
+  public static Classifier read(Configuration conf, Path folder) throws IOException {
+    // mid-replacement (a crashed write): the complete one of old and new
+    Path dir = DirectoryReplace.resolve(folder.getFileSystem(conf), folder);
     Path configFile = new Path(dir, LeNetConfig.FILE);
     Path weightsFile = new Path(dir, WEIGHTS);
     String json = HadoopFiles.readText(conf, configFile);
@@ -138,13 +142,7 @@ public final class Classifier implements Serializable {
       HadoopFiles.write(
           conf, new Path(staging, WEIGHTS), SafeTensors.encode(tensors, Map.of("format", "pt")));
       HadoopFiles.writeText(conf, new Path(staging, LeNetConfig.FILE), configJson);
-      if (fs.exists(dir)) {
-        fs.delete(dir, true);
-      }
-      fs.mkdirs(dir.getParent());
-      if (!fs.rename(staging, dir)) {
-        throw new IOException("could not rename " + staging + " to " + dir);
-      }
+      DirectoryReplace.moveIn(fs, staging, dir);
     } finally {
       if (fs.exists(staging)) {
         fs.delete(staging, true);

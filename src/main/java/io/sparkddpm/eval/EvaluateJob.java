@@ -5,6 +5,7 @@ import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.MnistSource;
+import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import java.io.IOException;
 import java.time.Instant;
@@ -179,12 +180,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
           conf,
           new Path(staging, "evaluation.png"),
           EvaluationFigure.render(r, sampleStats.examples, cfg.samples()));
-      if (fs.exists(out)) {
-        fs.delete(out, true);
-      }
-      if (!fs.rename(staging, out)) {
-        throw new IOException("could not rename " + staging + " to " + out);
-      }
+      DirectoryReplace.moveIn(fs, staging, out); // --overwrite: the old one stays until then
       LOG.info("metrics: {}", json);
       return r;
     } finally {

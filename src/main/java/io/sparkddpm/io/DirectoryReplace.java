@@ -55,6 +55,20 @@ public final class DirectoryReplace {
   }
 
   /**
+   * Replaces {@code dir} (if it exists) with the complete directory {@code complete}, a sibling
+   * written under a temporary name: {@code complete} becomes {@link #next}, then is promoted. A
+   * crash at any point leaves the old or the new directory, never neither and never a mix.
+   */
+  public static void moveIn(FileSystem fs, Path complete, Path dir) throws IOException {
+    recover(fs, dir);
+    if (fs.exists(next(dir))) { // cannot happen after recover; a stale one would be older
+      fs.delete(next(dir), true);
+    }
+    rename(fs, complete, next(dir));
+    promote(fs, dir);
+  }
+
+  /**
    * The complete directory that stands for {@code dir} now: {@code dir} itself, or during a
    * replacement (or after a crash in one) its staged successor or kept predecessor; {@code dir}
    * when none exists.

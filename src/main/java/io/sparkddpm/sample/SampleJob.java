@@ -12,6 +12,7 @@ import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.io.Checkpoints;
+import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.PngImages;
 import io.sparkddpm.io.Tensor;
@@ -148,12 +149,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
       writeFigures(conf, staging, outputs, ckpt, flat, scheduler, range, cfg);
       HadoopFiles.writeText(
           conf, new Path(staging, "sample_info.json"), provenance(sc, cfg, scheduler, range));
-      if (fs.exists(out)) {
-        fs.delete(out, true);
-      }
-      if (!fs.rename(staging, out)) {
-        throw new IOException("could not rename " + staging + " to " + out);
-      }
+      DirectoryReplace.moveIn(fs, staging, out); // --overwrite: the old set stays until then
     } finally {
       bc.destroy();
       if (fs.exists(staging)) {
