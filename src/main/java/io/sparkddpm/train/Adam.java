@@ -37,14 +37,18 @@ public final class Adam {
     double bias1 = 1 - Math.pow(BETA1, step);
     double bias2Sqrt = Math.sqrt(1 - Math.pow(BETA2, step));
     float stepSize = (float) (lr / bias1);
-    for (int i = 0; i < params.length; i++) {
-      float g = grad[i];
-      m[i] = m[i] * b1 + g * (1 - b1); // torch: exp_avg.lerp_(grad, 1 - beta1)
-      v[i] =
-          v[i] * b2 + g * g * (1 - b2); // torch: exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2)
-      float denom = (float) (Math.sqrt(v[i]) / bias2Sqrt + EPS);
-      params[i] -= stepSize * (m[i] / denom);
-    }
+    Elementwise.forEach(
+        params.length,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            float g = grad[i];
+            m[i] = m[i] * b1 + g * (1 - b1); // torch: exp_avg.lerp_(grad, 1 - beta1)
+            // torch: exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2)
+            v[i] = v[i] * b2 + g * g * (1 - b2);
+            float denom = (float) (Math.sqrt(v[i]) / bias2Sqrt + EPS);
+            params[i] -= stepSize * (m[i] / denom);
+          }
+        });
   }
 
   /** First-moment estimates. */

@@ -1,5 +1,6 @@
 package io.sparkddpm.train;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -25,21 +26,18 @@ public final class AllReduce {
 
   /** Sums {@code partials} in list order (partition order), then divides by the image count. */
   public static Mean mean(List<GradientStep.Partial> partials, int size) {
-    double[] sum = new double[size];
     double loss = 0;
     int count = 0;
     double computeSeconds = 0;
     double taskSeconds = 0;
+    List<float[]> grads = new ArrayList<>(partials.size()); // in partition order
     for (GradientStep.Partial p : partials) {
       computeSeconds = Math.max(computeSeconds, p.seconds());
       taskSeconds += p.seconds();
       if (p.count() == 0) {
         continue;
       }
-      float[] g = p.gradSum();
-      for (int i = 0; i < size; i++) {
-        sum[i] += g[i];
-      }
+      grads.add(p.gradSum());
       loss += p.lossSum();
       count += p.count();
     }
@@ -47,9 +45,19 @@ public final class AllReduce {
       throw new IllegalStateException("no task held any image of the step's batch");
     }
     float[] mean = new float[size];
-    for (int i = 0; i < size; i++) {
-      mean[i] = (float) (sum[i] / count);
-    }
+    int n = count;
+    // Each element: a double sum over the partials in partition order, then one division.
+    Elementwise.forEach(
+        size,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            double sum = 0;
+            for (float[] g : grads) {
+              sum += g[i];
+            }
+            mean[i] = (float) (sum / n);
+          }
+        });
     return new Mean(mean, loss / count, count, computeSeconds, taskSeconds);
   }
 }

@@ -144,9 +144,15 @@ public final class Trainer {
       s.adam.update(s.params, mean.grad(), cfg.lr());
       if (s.ema != null) {
         float d = (float) cfg.emaDecay();
-        for (int i = 0; i < s.params.length; i++) {
-          s.ema[i] = d * s.ema[i] + (1 - d) * s.params[i];
-        }
+        float[] ema = s.ema;
+        float[] params = s.params;
+        Elementwise.forEach(
+            params.length,
+            (lo, hi) -> {
+              for (int i = lo; i < hi; i++) {
+                ema[i] = d * ema[i] + (1 - d) * params[i];
+              }
+            });
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       double elapsed = (System.nanoTime() - started) / 1e9;

@@ -1,0 +1,89 @@
+package io.sparkddpm.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The driver's sum of partial gradients and Adam run in parallel chunks ({@link Elementwise}); the
+ * results must be bitwise those of the plain sequential loops they replaced, which this test keeps
+ * as the reference. The vector spans several chunks and ends in a partial one.
+ */
+class ElementwiseTest {
+  private static final int SIZE = 3 * Elementwise.CHUNK + 17;
+
+  @Test
+  void meanOfPartialsIsBitwiseTheSequentialSumInPartitionOrder() {
+    Random r = new Random(3);
+    List<GradientStep.Partial> partials =
+        List.of(
+            new GradientStep.Partial(random(r, 10), 1.5, 5, 0.1),
+            new GradientStep.Partial(null, 0, 0, 0.05), // a task without images of the batch
+            new GradientStep.Partial(random(r, 1e-3f), 2.25, 7, 0.2),
+            new GradientStep.Partial(random(r, 1e4f), 0.75, 4, 0.3));
+    AllReduce.Mean mean = AllReduce.mean(partials, SIZE);
+
+    double[] sum = new double[SIZE];
+    for (GradientStep.Partial p : partials) {
+      if (p.count() > 0) {
+        for (int i = 0; i < SIZE; i++) {
+          sum[i] += p.gradSum()[i];
+        }
+      }
+    }
+    float[] expected = new float[SIZE];
+    for (int i = 0; i < SIZE; i++) {
+      expected[i] = (float) (sum[i] / 16);
+    }
+    assertArrayEquals(expected, mean.grad());
+    assertEquals(4.5 / 16, mean.loss());
+    assertEquals(16, mean.count());
+    assertEquals(0.3, mean.computeSeconds());
+  }
+
+  @Test
+  void adamIsBitwiseTheSequentialUpdate() {
+    Random r = new Random(4);
+    float[] params = random(r, 1);
+    float[] reference = params.clone();
+    float[] m = new float[SIZE];
+    float[] v = new float[SIZE];
+    Adam adam = new Adam(SIZE);
+    for (int step = 1; step <= 3; step++) {
+      float[] grad = random(r, step * 0.1f);
+      adam.update(params, grad, 1e-3);
+      sequentialAdam(reference, m, v, grad, 1e-3, step);
+      assertArrayEquals(reference, params, "params after step " + step);
+      assertArrayEquals(m, adam.m(), "m after step " + step);
+      assertArrayEquals(v, adam.v(), "v after step " + step);
+    }
+  }
+
+  /** The loop Adam.update ran before it was chunked. */
+  private static void sequentialAdam(
+      float[] params, float[] m, float[] v, float[] grad, double lr, long step) {
+    float b1 = (float) Adam.BETA1;
+    float b2 = (float) Adam.BETA2;
+    double bias1 = 1 - Math.pow(Adam.BETA1, step);
+    double bias2Sqrt = Math.sqrt(1 - Math.pow(Adam.BETA2, step));
+    float stepSize = (float) (lr / bias1);
+    for (int i = 0; i < params.length; i++) {
+      float g = grad[i];
+      m[i] = m[i] * b1 + g * (1 - b1);
+      v[i] = v[i] * b2 + g * g * (1 - b2);
+      float denom = (float) (Math.sqrt(v[i]) / bias2Sqrt + Adam.EPS);
+      params[i] -= stepSize * (m[i] / denom);
+    }
+  }
+
+  private static float[] random(Random r, float scale) {
+    float[] a = new float[SIZE];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = (float) r.nextGaussian() * scale;
+    }
+    return a;
+  }
+}
