@@ -4,8 +4,10 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
@@ -33,6 +35,28 @@ final class ScriptedModule {
    */
   NDArray apply(boolean training, NDArray... inputs) {
     return IValueUtils.forward(module(), new NDList(inputs), training).singletonOrThrow();
+  }
+
+  /**
+   * Runs the module's forward on {@code tensor} and the list {@code list} (a {@code List[Tensor]}
+   * argument, passed to libtorch in one call).
+   *
+   * @return the single tensor output, owned by {@code owner}
+   */
+  NDArray applyWithList(PtNDManager owner, PtNDArray tensor, PtNDArray... list) {
+    try (IValue a = IValue.from(tensor);
+        IValue b = IValue.listFrom(list);
+        IValue out = IValueUtils.forward(module(), new IValue[] {a, b})) {
+      return out.toTensor(owner);
+    }
+  }
+
+  /** Like {@link #applyWithList}, for a forward whose only argument is the list. */
+  NDArray applyToList(PtNDManager owner, PtNDArray... list) {
+    try (IValue b = IValue.listFrom(list);
+        IValue out = IValueUtils.forward(module(), new IValue[] {b})) {
+      return out.toTensor(owner);
+    }
   }
 
   private PtSymbolBlock module() {

@@ -1,11 +1,11 @@
 package io.sparkddpm.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import io.sparkddpm.io.DType;
 import io.sparkddpm.io.Tensor;
@@ -85,45 +85,49 @@ public final class UNetWeights {
     }
   }
 
+  private static final ScriptedModule COPY_PARAMETERS = new ScriptedModule("copy_parameters.pt");
+  private static final ScriptedModule FLAT_GRADIENT = new ScriptedModule("flat_gradient.pt");
+
   /**
    * Copies {@code flat} (every parameter of {@code model} in state-dict order, as the driver's flat
    * vector) into the model's parameter arrays in place, like {@link #overwrite} for each. The
-   * vector crosses JNI once, as one tensor on the model's device, and each parameter is filled from
-   * a view of it: one host-to-device copy on a GPU instead of one per parameter, and no Java buffer
-   * allocated per parameter (a step of the persistent stage spent most of its overhead there).
+   * vector crosses JNI once, as one tensor on the model's device (one host-to-device copy on a
+   * GPU), and a scripted module ({@code copy_parameters.pt}) fills every parameter from it inside
+   * libtorch: per parameter, DJL's calls and Java objects cost tens of microseconds, and the
+   * tutorial UNet has 318 of them, loaded every step.
    */
   public static void overwriteAll(UNet2DModel model, float[] flat) {
-    var params = model.namedParameters().values();
-    long[] cuts = new long[params.size() - 1];
+    PtNDArray[] params = arrays(model);
     long total = 0;
-    int i = 0;
-    for (Parameter p : params) {
+    for (PtNDArray p : params) {
       total += p.getShape().size();
-      if (i < cuts.length) {
-        cuts[i++] = total;
-      }
     }
     if (total != flat.length) {
       throw new IllegalArgumentException(
           "weights: " + flat.length + " values for a model of " + total + " parameters");
     }
-    NDArray first = params.iterator().next().getArray();
-    boolean gradMode = JniUtils.isGradMode();
-    JniUtils.setGradMode(false); // in-place writes to leaves that require grad
-    try (NDManager scratch = first.getManager().newSubManager()) {
-      NDList parts = scratch.create(flat).split(cuts); // views of one (total,) tensor
-      i = 0;
-      for (Parameter p : params) {
-        PtNDArray target = (PtNDArray) p.getArray();
-        long[] end = target.getShape().getShape();
-        long[] step = new long[end.length];
-        Arrays.fill(step, 1);
-        PtNDArray part = (PtNDArray) parts.get(i++).reshape(target.getShape());
-        JniUtils.indexSet(target, part, new long[end.length], end, step);
-      }
-    } finally {
-      JniUtils.setGradMode(gradMode);
+    try (PtNDManager scratch = (PtNDManager) params[0].getManager().newSubManager()) {
+      PtNDArray all = (PtNDArray) scratch.create(flat); // (total,) on the model's device
+      COPY_PARAMETERS.applyWithList(scratch, all, params);
     }
+  }
+
+  /**
+   * The gradients of {@code model}'s parameters, in state-dict order, as one vector: concatenated
+   * inside libtorch by a scripted module ({@code flat_gradient.pt}) and copied out once (one
+   * device-to-host copy on a GPU).
+   */
+  public static float[] flatGradient(UNet2DModel model) {
+    PtNDArray[] params = arrays(model);
+    try (PtNDManager scratch = (PtNDManager) params[0].getManager().newSubManager()) {
+      return FLAT_GRADIENT.applyToList(scratch, params).toFloatArray();
+    }
+  }
+
+  private static PtNDArray[] arrays(UNet2DModel model) {
+    return model.namedParameters().values().stream()
+        .map(p -> (PtNDArray) p.getArray())
+        .toArray(PtNDArray[]::new);
   }
 
   /**

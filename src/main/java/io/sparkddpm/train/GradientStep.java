@@ -3,7 +3,6 @@ package io.sparkddpm.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -16,8 +15,8 @@ import io.sparkddpm.diffusion.SeededNoise;
 import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.Ops;
 import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetWeights;
 import java.io.Serializable;
-import java.util.Collection;
 import java.util.SplittableRandom;
 
 /**
@@ -127,23 +126,7 @@ public final class GradientStep {
         gc.backward(loss);
       }
     }
-    return new Partial(flatGradient(params, parent), lossSum, n, 0);
-  }
-
-  /**
-   * The parameters' gradients as one vector in parameter order: concatenated on the device and
-   * copied out once (one device-to-host copy on a GPU instead of one per parameter).
-   */
-  private static float[] flatGradient(Collection<Parameter> params, NDManager parent) {
-    try (NDManager scratch = parent.newSubManager()) {
-      NDList flat = new NDList(params.size());
-      for (Parameter p : params) {
-        NDArray g = p.getArray().getGradient(); // a handle on the .grad tensor, not a copy
-        g.attach(scratch);
-        flat.add(g.reshape(-1));
-      }
-      return NDArrays.concat(flat).toFloatArray();
-    }
+    return new Partial(UNetWeights.flatGradient(model), lossSum, n, 0);
   }
 
   /**

@@ -95,6 +95,42 @@ class WeightOverwriteTest {
     }
   }
 
+  @Test
+  void flatGradientIsEveryParameterGradientInOrder() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DModel model = Reference.model(manager);
+      Random r = new Random(9);
+      int n = 2;
+      float[] x = new float[n * 1024];
+      float[] eps = new float[n * 1024];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) r.nextGaussian();
+        eps[i] = (float) r.nextGaussian();
+      }
+      float[] flat =
+          io.sparkddpm.train.GradientStep.backwardForBenchmark(
+                  model, manager, ai.djl.Device.cpu(), x, eps, new float[] {10, 900}, n)
+              .gradSum();
+      int offset = 0;
+      double norm = 0;
+      for (Parameter p : model.namedParameters().values()) {
+        try (NDArray g = p.getArray().getGradient()) {
+          float[] expected = g.toFloatArray();
+          assertArrayEquals(
+              expected,
+              java.util.Arrays.copyOfRange(flat, offset, offset + expected.length),
+              p.getName());
+          offset += expected.length;
+          for (float v : expected) {
+            norm += v * v;
+          }
+        }
+      }
+      assertEquals(flat.length, offset);
+      assertTrue(norm > 0, "a real gradient, not zeros");
+    }
+  }
+
   /** Address of the tensor's data, read from the direct buffer DJL maps over it. */
   private static long address(NDArray a) throws ReflectiveOperationException {
     Buffer b = a.toByteBuffer(true);
