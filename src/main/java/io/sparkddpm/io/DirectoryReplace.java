@@ -60,10 +60,7 @@ public final class DirectoryReplace {
    * crash at any point leaves the old or the new directory, never neither and never a mix.
    */
   public static void moveIn(FileSystem fs, Path complete, Path dir) throws IOException {
-    recover(fs, dir);
-    if (fs.exists(next(dir))) { // cannot happen after recover; a stale one would be older
-      fs.delete(next(dir), true);
-    }
+    recover(fs, dir); // afterwards no .next exists: recover promotes a staged one
     rename(fs, complete, next(dir));
     promote(fs, dir);
   }
