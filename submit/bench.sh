@@ -13,10 +13,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TORCH_REFERENCE=2.15.0
-TORCH_DJL=2.5.1 # the libtorch of pytorch-native-cpu in pom.xml
 DIFFUSERS=0.42.1     # with the reference torch
-DIFFUSERS_DJL=0.32.2 # 0.42.1 calls torch.accelerator, which torch 2.5.1 lacks; same UNet2DModel maths
-NUMPY=2.4.6
+# TORCH_DJL, DIFFUSERS_DJL and NUMPY (the PyTorch of DJL's libtorch) come from common.sh
 STEPS=10
 SAMPLE_STEPS=50
 BASELINE=""
@@ -72,19 +70,7 @@ export BENCH_THREADS="$CORES"
 ROW=10 # raw files are numbered in run order; the first row of a kind is its reference
 log() { echo "[bench $(date -u +%H:%M:%S)] $*" >&2; }
 
-# venv TORCH DIFFUSERS: a cached virtual environment with these pinned versions, made once.
-venv() {
-  local dir="${SPARK_DDPM_CACHE:-$HOME/.cache/spark-ddpm}/bench-torch-$1"
-  local pins=("torch==$1" "diffusers==$2" "numpy==$NUMPY")
-  if [[ "$(cat "$dir/.complete" 2>/dev/null)" != "${pins[*]}" ]]; then
-    log "installing ${pins[*]} into $dir (once; torch from PyPI is large)"
-    rm -rf "$dir"
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install -q "${pins[@]}" >&2
-    echo "${pins[*]}" >"$dir/.complete"
-  fi
-  echo "$dir/bin/python"
-}
+venv() { torch_venv "$1" "$2" "$NUMPY"; }
 
 # measured NAME KIND LOG command...: runs the command with its output in LOG, recording its
 # peak RSS; the caller turns the output into a row with row_json.

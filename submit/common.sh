@@ -5,7 +5,8 @@
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 APP_JAR="$PROJECT_DIR/target/spark-ddpm-0.1.0-SNAPSHOT.jar"
-# libtorch for CPU (or CUDA with -Pcuda), shipped beside the jar with --jars.
+# libtorch for CPU, shipped beside the jar with --jars (GPU executors take PyTorch's CUDA wheel
+# instead: conf/spark-defaults.gpu.conf).
 NATIVE_JAR_GLOB="$PROJECT_DIR/target/lib/pytorch-native-*.jar"
 SPARK_CLASSPATH_FILE="$PROJECT_DIR/target/spark-classpath.txt"
 
@@ -71,4 +72,26 @@ job_class() {
     sample) echo SampleJob ;;
     *) die "unknown job $1 (train, sample or evaluate)" ;;
   esac
+}
+
+# PyTorch at the libtorch version of pom.xml's pytorch-native-cpu (the engine DJL runs), with the
+# diffusers that runs the reference's UNet2DModel on it.
+TORCH_DJL=2.7.1
+DIFFUSERS_DJL=0.42.1
+NUMPY=2.4.6
+
+# torch_venv TORCH DIFFUSERS NUMPY: the python of a cached virtual environment holding these
+# pinned versions from PyPI (made once; torch's wheel with its CUDA packages is about 5 GB).
+# Used by submit/bench.sh and submit/wheel-libtorch.sh, which share the one for DJL's libtorch.
+torch_venv() {
+  local dir="${SPARK_DDPM_CACHE:-$HOME/.cache/spark-ddpm}/bench-torch-$1"
+  local pins=("torch==$1" "diffusers==$2" "numpy==$3")
+  if [[ "$(cat "$dir/.complete" 2>/dev/null)" != "${pins[*]}" ]]; then
+    echo "installing ${pins[*]} into $dir (once; torch from PyPI is large)" >&2
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install -q "${pins[@]}" >&2
+    echo "${pins[*]}" >"$dir/.complete"
+  fi
+  echo "$dir/bin/python"
 }

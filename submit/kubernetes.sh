@@ -14,7 +14,9 @@ shift
 [[ -n "${K8S_MASTER:-}" ]] || die "set K8S_MASTER, e.g. k8s://https://kubernetes.default.svc"
 [[ -n "${IMAGE:-}" ]] || die "set IMAGE to an image built from docker/Dockerfile.cpu or docker/Dockerfile.gpu"
 PROPS="$PROJECT_DIR/conf/spark-defaults.cpu.conf"
-EXTRA=()
+# The CPU image holds libtorch as DJL's native jar; the GPU image holds PyTorch's CUDA wheel, which
+# its PYTORCH_LIBRARY_PATH names (docker/Dockerfile.gpu), so no native jar goes on the classpath.
+EXTRA=(--jars local:///opt/spark-ddpm/lib/pytorch-native.jar)
 if [[ "${GPU:-0}" == 1 ]]; then
   PROPS="$PROJECT_DIR/conf/spark-defaults.gpu.conf"
   EXTRA=(--conf spark.executor.resource.gpu.vendor=nvidia.com)
@@ -25,5 +27,4 @@ spark_submit --master "$K8S_MASTER" --deploy-mode cluster --properties-file "$PR
   --conf spark.kubernetes.container.image="$IMAGE" \
   --conf spark.kubernetes.authenticate.driver.serviceAccountName="${SERVICE_ACCOUNT:-spark}" \
   --conf spark.driver.extraJavaOptions=-Dai.djl.offline=true \
-  --jars local:///opt/spark-ddpm/lib/pytorch-native.jar \
   --class "$CLASS" local:///opt/spark-ddpm/spark-ddpm.jar "$@"

@@ -1,15 +1,22 @@
 package io.sparkddpm.model;
 
 import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.LibUtils;
 
 /**
  * Loads DJL's PyTorch engine, offline, with a message that says what to add when libtorch is
  * missing: DJL would otherwise try (and, offline, fail) to download it.
+ *
+ * <p>libtorch comes from one of two places. On CPU, the Maven artifact {@link #NATIVE_ARTIFACT} on
+ * the classpath (shipped with {@code --jars}). On GPU, PyTorch's own CUDA wheel installed on the
+ * machine, named by the environment variables {@code PYTORCH_LIBRARY_PATH} (its {@code torch/lib}
+ * folder), {@code PYTORCH_VERSION} and {@code PYTORCH_FLAVOR} (e.g. {@code cu128}); DJL prefers
+ * that folder when the variable is set, and takes its JNI bridge for the flavor from pytorch-jni.
  */
 public final class Engines {
-  /** The native artifact of the default build; {@code -Pcuda} uses pytorch-native-cu124. */
+  /** The native artifact of the CPU build (pom.xml's pytorch.version). */
   public static final String NATIVE_ARTIFACT =
-      "ai.djl.pytorch:pytorch-native-cpu:2.5.1:linux-x86_64";
+      "ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64";
 
   private Engines() {}
 
@@ -24,11 +31,23 @@ public final class Engines {
       throw new IllegalStateException(
           "libtorch could not be loaded ("
               + e.getMessage()
-              + "). Put the native library on the classpath: the Maven artifact "
+              + "). On CPU, put the Maven artifact "
               + NATIVE_ARTIFACT
-              + " (or pytorch-native-cu124 for CUDA), e.g. spark-submit --jars"
-              + " target/lib/pytorch-native-cpu-2.5.1-linux-x86_64.jar",
+              + " on the classpath, e.g. spark-submit --jars"
+              + " target/lib/pytorch-native-cpu-2.7.1-linux-x86_64.jar; on GPU, set"
+              + " PYTORCH_LIBRARY_PATH to the torch/lib folder of PyTorch's 2.7.1 CUDA wheel,"
+              + " PYTORCH_VERSION=2.7.1 and PYTORCH_FLAVOR=cu128 (docker/Dockerfile.gpu)",
           e);
     }
+  }
+
+  /** "PyTorch 2.7.1 from /path/to/lib": the engine loaded, and where its libtorch came from. */
+  public static String describe() {
+    Engine engine = pytorch();
+    return engine.getEngineName()
+        + " "
+        + engine.getVersion()
+        + " from "
+        + LibUtils.getLibtorchPath();
   }
 }

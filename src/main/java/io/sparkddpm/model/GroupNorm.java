@@ -15,14 +15,15 @@ import ai.djl.util.PairList;
  * (the pair every ResNet block and the output head use). Statistics are per sample and group, with
  * the biased variance, as in PyTorch; there are no running statistics.
  *
- * <p>DJL 0.33 has no GroupNorm, so by default it is composed from DJL's ops: libtorch's layer norm
- * over each group, then a multiply and an add for the affine, and sigmoid times input for SiLU.
- * With {@code -Dsparkddpm.fused_norm=true} it runs libtorch's own {@code group_norm} (affine
- * included, one fused backward for input, weight and bias) and {@code silu} through scripted
- * modules ({@code group_norm.pt}, {@code group_norm_silu.pt}, made by the Python script beside
- * them). On a 2-core CPU the composed path measured faster for training (tutorial UNet, batch 128,
- * paired in one JVM: the fused path took 1.10x as long) and the same for sampling, so it stays the
- * default; libtorch's CUDA group_norm kernels are a reason to measure the switch on a GPU.
+ * <p>DJL (0.33 through 0.36) has no GroupNorm, so by default it is composed from DJL's ops:
+ * libtorch's layer norm over each group, then a multiply and an add for the affine, and sigmoid
+ * times input for SiLU. With {@code -Dsparkddpm.fused_norm=true} it runs libtorch's own {@code
+ * group_norm} (affine included, one fused backward for input, weight and bias) and {@code silu}
+ * through scripted modules ({@code group_norm.pt}, {@code group_norm_silu.pt}, made by the Python
+ * script beside them). On a 2-core CPU the composed path measured faster for training (tutorial
+ * UNet, batch 128, paired in one JVM: the fused path took 1.10x as long) and the same for sampling,
+ * so it stays the default; libtorch's CUDA group_norm kernels are a reason to measure the switch on
+ * a GPU.
  */
 final class GroupNorm extends TorchBlock {
   /** System property that switches the fused modules on ({@code true}); read on every call. */

@@ -65,7 +65,7 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     LOG.info("TrainJob options: {}", cfg.values());
     // Load libtorch on the driver first: a missing native jar fails here, before any Spark job,
     // and executors on the driver's machine find the library already extracted.
-    LOG.info("engine: {}", io.sparkddpm.model.Engines.pytorch().getEngineName());
+    LOG.info("engine: {}", io.sparkddpm.model.Engines.describe());
 
     sc.setJobDescription("read MNIST from " + cfg.data());
     JavaRDD<Shard> shards = Shards.load(spark, cfg.data(), partitions, cfg.limit());
