@@ -10,7 +10,7 @@
 # that spin-wait for each other measure the machine's contention rather than the mode's cost.
 #   submit/benchmark-modes.sh [--steps N] [--batch-size B] [--where local|standalone|both] [--tsv]
 # --tsv prints only machine-readable rows (for submit/bench.sh):
-#   where<TAB>mode<TAB>P<TAB>step_ms<TAB>compute_ms<TAB>overhead_ms<TAB>serial_overhead_ms<TAB>images_per_s
+#   where<TAB>mode<TAB>P<TAB>step_ms<TAB>compute_ms<TAB>overhead_ms<TAB>serial_overhead_ms<TAB>images_per_s<TAB>update_ms
 # serial_overhead_ms = step_s - tasks_s (all tasks' computation added up): the figure to read on
 # local[2] with P = 2, where the two tasks share one JVM and take turns on its model.
 set -euo pipefail
@@ -74,7 +74,7 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][1:]
 m = lambda k: statistics.median(r[k] for r in rows)
 over = statistics.median(r["step_s"] - r["compute_s"] for r in rows)
 serial = statistics.median(r["step_s"] - r["tasks_s"] for r in rows)
-print(f"{m('step_s')*1000:.0f}\t{m('compute_s')*1000:.0f}\t{over*1000:.0f}\t{serial*1000:.0f}\t{m('images_per_s'):.1f}")
+print(f"{m('step_s')*1000:.0f}\t{m('compute_s')*1000:.0f}\t{over*1000:.0f}\t{serial*1000:.0f}\t{m('images_per_s'):.1f}\t{m('update_s')*1000:.1f}")
 PY
 )
   ROWS+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$row")
@@ -122,15 +122,16 @@ if [[ "$WHERE" != local ]]; then
 fi
 
 if [[ "$TSV" == 1 ]]; then
-  printf 'where\tmode\tP\tstep_ms\tcompute_ms\toverhead_ms\tserial_overhead_ms\timages_per_s\n'
+  printf 'where\tmode\tP\tstep_ms\tcompute_ms\toverhead_ms\tserial_overhead_ms\timages_per_s\tupdate_ms\n'
   printf '%s\n' "${ROWS[@]}"
   exit 0
 fi
 echo "tiny UNet (16/32/32, 8 groups), batch $BATCH, $STEPS steps per run, medians of steps 2..$STEPS, $(nproc) cores"
 echo "overhead = step_s - compute_s: the driver's wall time of a step minus the slowest task's computation"
 echo "serial = step_s - tasks_s: the overhead when the tasks take turns (P = 2 in one local JVM)"
-printf '%-16s %-11s %2s %9s %11s %12s %10s %9s\n' where mode P step_ms compute_ms overhead_ms serial_ms images/s
+echo "update = update_s: the driver's sum of partials, Adam and EMA (part of the overhead)"
+printf '%-16s %-11s %2s %9s %11s %12s %10s %9s %9s\n' where mode P step_ms compute_ms overhead_ms serial_ms images/s update_ms
 for r in "${ROWS[@]}"; do
-  IFS=$'\t' read -r w m p s c o x i <<<"$r"
-  printf '%-16s %-11s %2s %9s %11s %12s %10s %9s\n' "$w" "$m" "$p" "$s" "$c" "$o" "$x" "$i"
+  IFS=$'\t' read -r w m p s c o x i u <<<"$r"
+  printf '%-16s %-11s %2s %9s %11s %12s %10s %9s %9s\n' "$w" "$m" "$p" "$s" "$c" "$o" "$x" "$i" "$u"
 done

@@ -12,10 +12,10 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The run's per-step record, {@code metrics.jsonl} (one JSON object a line: step, epoch, loss, lr,
- * images_per_s, seconds since start, step_s, compute_s, tasks_s, recomputed_steps), and its
- * loss-curve PNG. Rewritten whole at each flush, since not every Hadoop file system can append, and
- * replaced by a rename so that a driver killed mid-flush leaves the previous file for the resumed
- * run to read; on resume, lines after the checkpoint's step are dropped.
+ * images_per_s, seconds since start, step_s, compute_s, tasks_s, update_s, recomputed_steps), and
+ * its loss-curve PNG. Rewritten whole at each flush, since not every Hadoop file system can append,
+ * and replaced by a rename so that a driver killed mid-flush leaves the previous file for the
+ * resumed run to read; on resume, lines after the checkpoint's step are dropped.
  */
 final class Metrics {
   private final Configuration conf;
@@ -63,7 +63,8 @@ final class Metrics {
   /**
    * Records one completed step ({@code step} counts from 1). {@code stepSeconds} is the step's wall
    * time on the driver, {@code computeSeconds} the slowest task's own gradient computation in it,
-   * {@code taskSeconds} all tasks' computations added up.
+   * {@code taskSeconds} all tasks' computations added up, {@code updateSeconds} the driver's own
+   * part after the partials arrived (their sum, clipping, Adam, EMA).
    */
   void record(
       long step,
@@ -74,7 +75,8 @@ final class Metrics {
       double seconds,
       double stepSeconds,
       double computeSeconds,
-      double taskSeconds) {
+      double taskSeconds,
+      double updateSeconds) {
     JsonObject o = new JsonObject();
     o.addProperty("step", step);
     o.addProperty("epoch", epoch);
@@ -85,6 +87,7 @@ final class Metrics {
     o.addProperty("step_s", Math.round(stepSeconds * 1000) / 1000.0);
     o.addProperty("compute_s", Math.round(computeSeconds * 1000) / 1000.0);
     o.addProperty("tasks_s", Math.round(taskSeconds * 1000) / 1000.0);
+    o.addProperty("update_s", Math.round(updateSeconds * 10000) / 10000.0);
     o.addProperty("recomputed_steps", recomputedSteps);
     add(o.toString(), step, loss);
   }

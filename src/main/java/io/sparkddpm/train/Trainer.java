@@ -114,7 +114,9 @@ public final class Trainer {
       beforeStep.accept("train step " + (step + 1) + "/" + total + " (epoch " + (epoch + 1) + ")");
 
       long t0 = System.nanoTime();
-      AllReduce.Mean mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
+      List<GradientStep.Partial> partials = source.compute(plan, s.params);
+      long t1 = System.nanoTime();
+      AllReduce.Mean mean = AllReduce.mean(partials, s.params.length);
       if (step == cfg.injectNanAtStep()) {
         mean.grad()[0] = Float.NaN; // testing: what a transient fault of one computation gave
       }
@@ -128,7 +130,9 @@ public final class Trainer {
             mean.loss(),
             layout.nonFinite(mean.grad(), 5));
         metrics.countRecomputedStep();
-        mean = AllReduce.mean(source.compute(plan, s.params), s.params.length);
+        partials = source.compute(plan, s.params);
+        t1 = System.nanoTime();
+        mean = AllReduce.mean(partials, s.params.length);
       }
       if (!finite(mean)) {
         List<String> bad = layout.nonFinite(mean.grad(), 5);
@@ -154,8 +158,9 @@ public final class Trainer {
               }
             });
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      double elapsed = (System.nanoTime() - started) / 1e9;
+      long t2 = System.nanoTime();
+      double seconds = (t2 - t0) / 1e9;
+      double elapsed = (t2 - started) / 1e9;
       metrics.record(
           step + 1,
           epoch,
@@ -165,7 +170,8 @@ public final class Trainer {
           elapsed,
           seconds,
           mean.computeSeconds(),
-          mean.taskSeconds());
+          mean.taskSeconds(),
+          (t2 - t1) / 1e9);
       firstLoss = Double.isNaN(firstLoss) ? mean.loss() : firstLoss;
       lastLoss = mean.loss();
 

@@ -47,8 +47,11 @@ class TrainJobTest extends SparkSessionTestBase {
       double step = o.get("step_s").getAsDouble();
       double compute = o.get("compute_s").getAsDouble();
       double tasks = o.get("tasks_s").getAsDouble();
+      double update = o.get("update_s").getAsDouble();
       // The slowest task's computation is part of the step, and not nothing; two tasks add up.
       assertTrue(compute > 0 && compute <= step && compute < tasks, line);
+      // The driver's update (sum, Adam) follows the tasks, inside the same step.
+      assertTrue(update > 0 && update + compute <= step + 0.001, line);
     }
   }
 
