@@ -7,7 +7,8 @@ Modes (one JSON object on stdout each; per-step times in milliseconds):
               step; the first 2 steps are the warm-up
   flops     -- FLOPs of one training step (forward + backward, batch 128) and of one sampling
               forward (batch 64), counted by torch.utils.flop_counter.FlopCounterMode
-  profile T [B] -- one training step (batch B, default 128) under torch.profiler, trace to T
+  profile T [B] [train|sample] -- one training step (batch B, default 128), or one sampling
+                  forward (no grad), under torch.profiler, trace to T
   matmul    -- the single-precision matrix-multiply rate (GFLOP/s) of this machine: the ceiling
 """
 
@@ -89,20 +90,28 @@ def flops():
     return {"train_step_flops": train_flops, "sample_forward_flops": counter.get_total_flops()}
 
 
-def profile(trace, batch=128):
-    """One training step under torch.profiler after two warm-up steps; the trace is written to
-    TRACE for profile_summary.py, the step's wall time returned."""
+def profile(trace, batch=128, what="train"):
+    """One training step (or one sampling forward: eval mode, no grad, timestep 500) under
+    torch.profiler after two warm-up steps; the trace is written to TRACE for profile_summary.py,
+    the step's wall time returned."""
     model = tutorial_unet().train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(batch, 1, 32, 32)
     t = torch.randint(0, 1000, (batch,))
 
-    def step():
+    def train_step():
         loss = torch.nn.functional.mse_loss(model(x, t).sample, x)
         opt.zero_grad()
         loss.backward()
         opt.step()
 
+    def sample_step():
+        with torch.no_grad():
+            model(x, torch.tensor(500)).sample.numpy()
+
+    if what == "sample":
+        model.eval()
+    step = sample_step if what == "sample" else train_step
     step()
     step()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
@@ -110,7 +119,7 @@ def profile(trace, batch=128):
         step()
         wall = (time.perf_counter() - start) * 1000
     prof.export_chrome_trace(trace)
-    return {"wall_ms": wall, "trace": trace}
+    return {"wall_ms": wall, "trace": trace, "what": what}
 
 
 def matmul(n=2048, reps=10):
@@ -138,7 +147,8 @@ if __name__ == "__main__":
     elif mode == "flops":
         out.update(flops())
     elif mode == "profile":
-        out.update(profile(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 128))
+        out.update(profile(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 128,
+                            sys.argv[4] if len(sys.argv) > 4 else "train"))
     elif mode == "matmul":
         out.update(matmul())
     else:
