@@ -15,18 +15,24 @@ import ai.djl.util.PairList;
  * (the pair every ResNet block and the output head use). Statistics are per sample and group, with
  * the biased variance, as in PyTorch; there are no running statistics.
  *
- * <p>DJL (0.33 through 0.36) has no GroupNorm, so by default it is composed from DJL's ops:
- * libtorch's layer norm over each group, then a multiply and an add for the affine, and sigmoid
- * times input for SiLU. With {@code -Dsparkddpm.fused_norm=true} it runs libtorch's own {@code
- * group_norm} (affine included, one fused backward for input, weight and bias) and {@code silu}
- * through scripted modules ({@code group_norm.pt}, {@code group_norm_silu.pt}, made by the Python
- * script beside them). On a 2-core CPU the composed path measured faster for training (tutorial
- * UNet, batch 128, paired in one JVM: the fused path took 1.10x as long) and the same for sampling,
- * so it stays the default; libtorch's CUDA group_norm kernels are a reason to measure the switch on
- * a GPU.
+ * <p>DJL (0.33 through 0.36) has no GroupNorm, so it has two paths. The composed one uses DJL's
+ * ops: libtorch's layer norm over each group, then a multiply and an add for the affine, and
+ * sigmoid times input for SiLU. The fused one runs libtorch's own {@code group_norm} (affine
+ * included, one fused backward for input, weight and bias) and {@code silu} through scripted
+ * modules ({@code group_norm.pt}, {@code group_norm_silu.pt}, made by the Python script beside
+ * them). By default a training forward (one that a backward follows) takes the fused path and an
+ * inference forward the composed one, as measured with libtorch 2.7.1 on a 2-core CPU (tutorial
+ * UNet, paired in one JVM, {@code FusedAbBenchmark norm}): a training step at batch 128 was 1.22x
+ * faster fused (3 pairs, every pair faster), a sampling forward at batch 64 0.96x (6 pairs). {@code
+ * -Dsparkddpm.fused_norm=true} or {@code false} forces one path for both; on a GPU the choice is
+ * unmeasured.
  */
 final class GroupNorm extends TorchBlock {
-  /** System property that switches the fused modules on ({@code true}); read on every call. */
+  /**
+   * System property that forces the fused modules on ({@code true}) or off ({@code false}) for
+   * every forward; unset, training forwards are fused and inference forwards composed. Read on
+   * every call.
+   */
   static final String PROPERTY = "sparkddpm.fused_norm";
 
   private static final ScriptedModule NORM = new ScriptedModule("group_norm.pt");
@@ -58,15 +64,17 @@ final class GroupNorm extends TorchBlock {
     bias = param("bias", channels);
   }
 
-  static boolean fused() {
-    return "true".equals(System.getProperty(PROPERTY));
+  /** Whether a forward ({@code training}: a backward will follow) takes the fused path. */
+  static boolean fused(boolean training) {
+    String forced = System.getProperty(PROPERTY);
+    return forced == null || forced.isEmpty() ? training : Boolean.parseBoolean(forced);
   }
 
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow(); // (B, C, H, W)
-    return new NDList(fused() ? fusedForward(ps, x, training) : composed(ps, x, training));
+    return new NDList(fused(training) ? fusedForward(ps, x, training) : composed(ps, x, training));
   }
 
   private NDArray fusedForward(ParameterStore ps, NDArray x, boolean training) {
