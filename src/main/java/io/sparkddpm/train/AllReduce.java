@@ -26,25 +26,42 @@ public final class AllReduce {
 
   /** Sums {@code partials} in list order (partition order), then divides by the image count. */
   public static Mean mean(List<GradientStep.Partial> partials, int size) {
+    return mean(partials, new float[size]);
+  }
+
+  /**
+   * As {@link #mean(List, int)}, written into {@code out} (every element overwritten), which the
+   * returned mean's gradient then is: the driver reuses one vector from step to step instead of
+   * allocating 4 bytes a parameter each time.
+   */
+  public static Mean mean(List<GradientStep.Partial> partials, float[] out) {
+    int size = out.length;
     double loss = 0;
     int count = 0;
     double computeSeconds = 0;
     double taskSeconds = 0;
-    List<float[]> grads = new ArrayList<>(partials.size()); // in partition order
+    List<float[]> nonEmpty = new ArrayList<>(partials.size()); // in partition order
     for (GradientStep.Partial p : partials) {
       computeSeconds = Math.max(computeSeconds, p.seconds());
       taskSeconds += p.seconds();
       if (p.count() == 0) {
         continue;
       }
-      grads.add(p.gradSum());
+      nonEmpty.add(p.gradSum());
       loss += p.lossSum();
       count += p.count();
     }
     if (count == 0) {
       throw new IllegalStateException("no task held any image of the step's batch");
     }
-    float[] mean = new float[size];
+    float[] mean = out;
+    float[][] grads = nonEmpty.toArray(new float[0][]);
+    for (float[] g : grads) {
+      if (g.length != size) {
+        throw new IllegalArgumentException(
+            "a partial gradient has " + g.length + " values, the model " + size);
+      }
+    }
     int n = count;
     // Each element: a double sum over the partials in partition order, then one division.
     Elementwise.forEach(
@@ -52,8 +69,8 @@ public final class AllReduce {
         (from, to) -> {
           for (int i = from; i < to; i++) {
             double sum = 0;
-            for (float[] g : grads) {
-              sum += g[i];
+            for (int k = 0; k < grads.length; k++) {
+              sum += grads[k][i];
             }
             mean[i] = (float) (sum / n);
           }

@@ -91,6 +91,7 @@ public final class Trainer {
 
     long[] perm = null;
     int permEpoch = -1;
+    float[] meanGrad = new float[s.params.length]; // the step's mean gradient, reused
     long started = System.nanoTime();
     double firstLoss = Double.NaN;
     double lastLoss = Double.NaN;
@@ -116,7 +117,7 @@ public final class Trainer {
       long t0 = System.nanoTime();
       List<GradientStep.Partial> partials = source.compute(plan, s.params);
       long t1 = System.nanoTime();
-      AllReduce.Mean mean = AllReduce.mean(partials, s.params.length);
+      AllReduce.Mean mean = AllReduce.mean(partials, meanGrad);
       if (step == cfg.injectNanAtStep()) {
         mean.grad()[0] = Float.NaN; // testing: what a transient fault of one computation gave
       }
@@ -132,7 +133,7 @@ public final class Trainer {
         metrics.countRecomputedStep();
         partials = source.compute(plan, s.params);
         t1 = System.nanoTime();
-        mean = AllReduce.mean(partials, s.params.length);
+        mean = AllReduce.mean(partials, meanGrad);
       }
       if (!finite(mean)) {
         List<String> bad = layout.nonFinite(mean.grad(), 5);
