@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.TaskContext;
@@ -40,6 +42,9 @@ public final class ExecutorModels {
      */
     private long weightsId = Long.MIN_VALUE;
 
+    /** The weights on their way into libtorch, reused by every load (one vector's worth). */
+    private ByteBuffer staging;
+
     private Loaded(UNetConfig config, Device device) {
       this.device = device;
       manager = NDManager.newBaseManager(device);
@@ -53,7 +58,11 @@ public final class ExecutorModels {
      */
     public void load(float[] flat, long id) {
       if (id != weightsId) {
-        UNetWeights.overwriteAll(model, flat);
+        if (staging == null || staging.capacity() != flat.length * Float.BYTES) {
+          staging =
+              ByteBuffer.allocateDirect(flat.length * Float.BYTES).order(ByteOrder.nativeOrder());
+        }
+        UNetWeights.overwriteAll(model, flat, staging);
         weightsId = id;
       }
     }

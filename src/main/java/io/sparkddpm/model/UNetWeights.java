@@ -2,6 +2,7 @@ package io.sparkddpm.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -9,6 +10,8 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import io.sparkddpm.io.DType;
 import io.sparkddpm.io.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -97,6 +100,16 @@ public final class UNetWeights {
    * tutorial UNet has 318 of them, loaded every step.
    */
   public static void overwriteAll(UNet2DModel model, float[] flat) {
+    overwriteAll(model, flat, null);
+  }
+
+  /**
+   * As {@link #overwriteAll(UNet2DModel, float[])}, staging the vector in {@code staging} (a direct
+   * buffer of 4 bytes a parameter in native order, kept by the caller from call to call) when it is
+   * not null: on the CPU libtorch then reads the buffer in place, where a fresh tensor would cost a
+   * direct allocation and a second copy of the vector on every call.
+   */
+  public static void overwriteAll(UNet2DModel model, float[] flat, ByteBuffer staging) {
     PtNDArray[] params = arrays(model);
     long total = 0;
     for (PtNDArray p : params) {
@@ -107,7 +120,20 @@ public final class UNetWeights {
           "weights: " + flat.length + " values for a model of " + total + " parameters");
     }
     try (PtNDManager scratch = (PtNDManager) params[0].getManager().newSubManager()) {
-      PtNDArray all = (PtNDArray) scratch.create(flat); // (total,) on the model's device
+      PtNDArray all; // (total,) on the model's device
+      if (staging == null) {
+        all = (PtNDArray) scratch.create(flat);
+      } else {
+        if (!staging.isDirect()
+            || staging.capacity() != flat.length * Float.BYTES
+            || staging.order() != ByteOrder.nativeOrder()) {
+          throw new IllegalArgumentException(
+              "staging: a direct native-order buffer of " + flat.length * Float.BYTES + " bytes");
+        }
+        staging.clear();
+        staging.asFloatBuffer().put(flat);
+        all = (PtNDArray) scratch.create(staging, new Shape(flat.length), DataType.FLOAT32);
+      }
       COPY_PARAMETERS.applyWithList(scratch, all, params);
     }
   }

@@ -12,6 +12,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import java.lang.reflect.Field;
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -67,12 +69,24 @@ class WeightOverwriteTest {
       }
       Random r = new Random(7);
       boolean gradMode = JniUtils.isGradMode();
-      for (int round = 0; round < 2; round++) {
-        float[] flat = new float[total];
+      // Rounds 0-1 without a staging buffer, 2-3 through one buffer that both reuse (the
+      // executors' way); after round 3 the buffer is scribbled on, and the parameters must keep
+      // their values: libtorch copied out of it, it did not keep pointing at it.
+      ByteBuffer staging =
+          ByteBuffer.allocateDirect(total * Float.BYTES).order(ByteOrder.nativeOrder());
+      float[] flat = null;
+      for (int round = 0; round < 4; round++) {
+        flat = new float[total];
         for (int k = 0; k < flat.length; k++) {
           flat[k] = (float) r.nextGaussian();
         }
-        UNetWeights.overwriteAll(model, flat);
+        UNetWeights.overwriteAll(model, flat, round < 2 ? null : staging);
+        if (round == 3) {
+          staging.clear();
+          while (staging.hasRemaining()) {
+            staging.putFloat(-1f);
+          }
+        }
         int offset = 0;
         i = 0;
         for (Parameter p : params) {
@@ -92,6 +106,12 @@ class WeightOverwriteTest {
           assertThrows(
               IllegalArgumentException.class, () -> UNetWeights.overwriteAll(model, short1));
       assertTrue(e.getMessage().contains((short1.length + 1) + " parameters"), e.getMessage());
+      float[] last = flat;
+      ByteBuffer heap = ByteBuffer.allocate(total * Float.BYTES).order(ByteOrder.nativeOrder());
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> UNetWeights.overwriteAll(model, last, heap));
+      assertTrue(e.getMessage().contains("staging"), e.getMessage());
     }
   }
 
