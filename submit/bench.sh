@@ -22,12 +22,17 @@ BASELINE_ARGS=""
 SKIP_JOBS=0
 SKIP_MODES=0
 MODE_STEPS=12
+ROUNDS=2
+ROUND=1
 usage() {
   cat <<USAGE
-Usage: submit/bench.sh [--steps N] [--sample-steps N] [--quick] [--baseline REF] [--no-jobs]
+Usage: submit/bench.sh [--steps N] [--sample-steps N] [--rounds N] [--quick] [--baseline REF] [--no-jobs]
   --steps N         timed training steps per row, after 2 warm-up steps (default $STEPS)
   --sample-steps N  DDPM steps of each sampling run (default $SAMPLE_STEPS); 2 are the warm-up
-  --quick           --steps 3 --sample-steps 12: a try in a few minutes
+  --rounds N        run the PyTorch, plain Java (and baseline) rows N times, every other round in
+                    reverse order, and pool each row's timed steps (default $ROUNDS): a machine
+                    that speeds up or slows down during the run then favours no row
+  --quick           --steps 3 --sample-steps 12 --rounds 1: a try in a few minutes
   --baseline REF    also run the plain Java rows for git revision REF (before/after a change)
   --baseline-args A Maven options for the baseline's build, e.g. another engine version:
                     "-Ddjl.version=0.36.0 -Dpytorch.version=2.7.1"
@@ -42,7 +47,8 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --steps) STEPS="${2:?}"; shift 2 ;;
     --sample-steps) SAMPLE_STEPS="${2:?}"; shift 2 ;;
-    --quick) STEPS=3; SAMPLE_STEPS=12; shift ;;
+    --rounds) ROUNDS="${2:?}"; shift 2 ;;
+    --quick) STEPS=3; SAMPLE_STEPS=12; ROUNDS=1; shift ;;
     --baseline) BASELINE="${2:?}"; shift 2 ;;
     --baseline-args) BASELINE_ARGS="${2:?}"; shift 2 ;;
     --no-jobs) SKIP_JOBS=1; shift ;;
@@ -53,6 +59,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ "$STEPS" =~ ^[1-9][0-9]*$ ]] || { echo "error: --steps must be a positive integer, got $STEPS" >&2; exit 2; }
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "error: --rounds must be a positive integer, got $ROUNDS" >&2; exit 2; }
 [[ "$SAMPLE_STEPS" =~ ^[0-9]+$ && "$SAMPLE_STEPS" -ge 3 ]] \
   || { echo "error: --sample-steps must be an integer >= 3, got $SAMPLE_STEPS" >&2; exit 2; }
 require_tool python3 "python3 >= 3.10 runs the PyTorch reference"
@@ -108,14 +115,15 @@ print(json.dumps([round(r['step_s']*1000,1) for r in rows[2:]]))" "$1"
 torch_rows() { # torch_rows TORCH DIFFUSERS LABEL
   local py label="$3" diffusers="$2"
   py="$(venv "$1" "$2")"
-  log "PyTorch $1: train ($STEPS steps)"
-  measured "torch-$1-train" "$py" "$HERE/torch_bench.py" train "$STEPS"
-  row_json "$label train" train 128 0 "$(json_field "$LOGS/torch-$1-train.log" ms)" \
-    "$LOGS/torch-$1-train.log.rss" "torch $1, diffusers $diffusers, eager"
-  log "PyTorch $1: sample ($SAMPLE_STEPS DDPM steps)"
-  measured "torch-$1-sample" "$py" "$HERE/torch_bench.py" sample "$SAMPLE_STEPS"
-  row_json "$label sample" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/torch-$1-sample.log" ms)" \
-    "$LOGS/torch-$1-sample.log.rss" "torch $1, diffusers $diffusers, no grad"
+  local key="torch-$1-r$ROUND"
+  log "PyTorch $1: train ($STEPS steps, round $ROUND)"
+  measured "$key-train" "$py" "$HERE/torch_bench.py" train "$STEPS"
+  row_json "$label train" train 128 0 "$(json_field "$LOGS/$key-train.log" ms)" \
+    "$LOGS/$key-train.log.rss" "torch $1, diffusers $diffusers, eager"
+  log "PyTorch $1: sample ($SAMPLE_STEPS DDPM steps, round $ROUND)"
+  measured "$key-sample" "$py" "$HERE/torch_bench.py" sample "$SAMPLE_STEPS"
+  row_json "$label sample" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/$key-sample.log" ms)" \
+    "$LOGS/$key-sample.log.rss" "torch $1, diffusers $diffusers, no grad"
 }
 
 # build DIR [MAVEN OPTIONS]: the jar, test classes and classpath files of the project in DIR.
@@ -132,16 +140,16 @@ build() {
 
 java_rows() { # java_rows DIR LABEL_SUFFIX
   local dir="$1" suffix="$2" key cp
-  key="java${suffix// /-}"
+  key="java${suffix// /-}-r$ROUND"
   cp="$dir/target/test-classes:$dir/target/classes:$(cat "$dir/target/spark-classpath.txt"):$(cat "$dir/target/bench-runtime-classpath.txt")"
   local jvm=(java -Xmx6g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$CORES" -cp "$cp")
-  log "plain Java train$suffix ($((STEPS + 2)) steps)"
+  log "plain Java train$suffix ($((STEPS + 2)) steps, round $ROUND)"
   rm -rf "$BENCH_DIR/jobs/$key-train"
   measured "$key-train" "${jvm[@]}" io.sparkddpm.bench.LocalTrainBenchmark \
     "$PROJECT_DIR/data/mnist" "$BENCH_DIR/jobs/$key-train" "$((STEPS + 2))"
   row_json "plain Java train$suffix" train 128 0 "$(metrics_ms "$BENCH_DIR/jobs/$key-train/metrics.jsonl")" \
     "$LOGS/$key-train.log.rss" "Trainer without Spark: real MNIST batch, gradient, Adam (step_s of metrics.jsonl)"
-  log "our sampler loop$suffix ($SAMPLE_STEPS DDPM steps)"
+  log "our sampler loop$suffix ($SAMPLE_STEPS DDPM steps, round $ROUND)"
   measured "$key-sample" "${jvm[@]}" io.sparkddpm.bench.SamplerBenchmark "$SAMPLE_STEPS" 64
   row_json "Java sampler loop$suffix" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/$key-sample.log" ms)" \
     "$LOGS/$key-sample.log.rss" "Sampler.run in one JVM, DDPM"
@@ -183,12 +191,24 @@ ref_py="$(venv "$TORCH_REFERENCE" "$DIFFUSERS")"
 log "FLOP count and the matmul ceiling"
 "$ref_py" "$HERE/torch_bench.py" flops >"$RAW/flops.json"
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul.json"
-torch_rows "$TORCH_REFERENCE" "$DIFFUSERS" "PyTorch"
-torch_rows "$TORCH_DJL" "$DIFFUSERS_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)"
-java_rows "$PROJECT_DIR" ""
-if [[ -n "$BASELINE" ]]; then
-  java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})"
-fi
+# The rows compared with each other, in rounds: odd rounds in this order, even rounds reversed.
+compared=(ref djl java)
+[[ -z "$BASELINE" ]] || compared+=(baseline)
+compared_row() {
+  case "$1" in
+    ref) torch_rows "$TORCH_REFERENCE" "$DIFFUSERS" "PyTorch" ;;
+    djl) torch_rows "$TORCH_DJL" "$DIFFUSERS_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)" ;;
+    java) java_rows "$PROJECT_DIR" "" ;;
+    baseline) java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})" ;;
+  esac
+}
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  if ((ROUND % 2 == 1)); then
+    for c in "${compared[@]}"; do compared_row "$c"; done
+  else
+    for ((i = ${#compared[@]} - 1; i >= 0; i--)); do compared_row "${compared[i]}"; done
+  fi
+done
 [[ "$SKIP_JOBS" == 1 ]] || job_rows
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul-end.json"
 if [[ "$SKIP_MODES" == 0 ]]; then

@@ -3,8 +3,9 @@
 `report.py RAW_DIR OUT_DIR`. RAW_DIR holds one JSON file per row, written by bench.sh, in run
 order (NN-*.json): {"name", "kind": "train"|"sample", "images": images per step (the batch),
 "sample_steps": DDPM steps of a sampling run, "ms": [timed step times], "peak_rss_mb",
-"note"}, plus flops.json and matmul.json from torch_bench.py. The reference of a kind is the
-first row of that kind (PyTorch at the pinned current version).
+"note"}, plus flops.json and matmul.json from torch_bench.py. Rows of the same name (bench.sh
+--rounds) are pooled. The reference of a kind is the first row of that kind (PyTorch at the
+pinned current version).
 """
 
 import glob
@@ -27,8 +28,7 @@ def main(raw, out):
     end = statistics.median(load(end_path)["gflops"]) if os.path.exists(end_path) else None
     per_step_flops = {"train": flops["train_step_flops"], "sample": flops["sample_forward_flops"]}
     rows, reference = [], {}
-    for path in sorted(glob.glob(os.path.join(raw, "[0-9]*.json"))):
-        r = load(path)
+    for r in merged(sorted(glob.glob(os.path.join(raw, "[0-9]*.json")))):
         ms = statistics.median(r["ms"])
         steps = r.get("sample_steps", 1)  # a sampling image needs every DDPM step
         images_per_s = r["images"] / (ms * steps / 1000)
@@ -43,6 +43,7 @@ def main(raw, out):
                 "ms_min": round(min(r["ms"]), 1),
                 "ms_max": round(max(r["ms"]), 1),
                 "timed_steps": len(r["ms"]),
+                "round_medians_ms": [round(statistics.median(m), 1) for m in r["rounds"]],
                 "ratio_to_reference": round(images_per_s / reference[r["kind"]], 2),
                 "peak_rss_mb": r.get("peak_rss_mb"),
                 "gflops": round(gflops, 1),
@@ -89,6 +90,17 @@ def main(raw, out):
         "Train rows: batch 128, Adam; ms per optimizer step. Sample rows: 64 images; ms per DDPM step, "
         "images/s = 64 / (steps x ms per step). Warm-up steps excluded; (n) = timed steps.",
     ]
+    if any(len(r["round_medians_ms"]) > 1 for r in rows):
+        lines.append(
+            "Rows run in several rounds (every other round in reverse order) pool their timed steps; "
+            "median ms per round: "
+            + "; ".join(
+                f"{r['name']} {' / '.join(f'{m:.0f}' for m in r['round_medians_ms'])}"
+                for r in rows
+                if len(r["round_medians_ms"]) > 1
+            )
+            + "."
+        )
     notes = [f"- {r['name']}: {r['note']}" for r in rows if r["note"]]
     lines += notes
     if modes:
@@ -111,6 +123,22 @@ def main(raw, out):
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write(text)
     print(text, end="")
+
+
+def merged(paths):
+    """The raw rows by name, in order of first appearance: a row run in several rounds gets all
+    its timed steps (and the round's own list in "rounds") and the largest peak RSS."""
+    by_name = {}
+    for path in paths:
+        r = load(path)
+        if r["name"] not in by_name:
+            by_name[r["name"]] = dict(r, ms=list(r["ms"]), rounds=[r["ms"]])
+        else:
+            m = by_name[r["name"]]
+            m["ms"] += r["ms"]
+            m["rounds"].append(r["ms"])
+            m["peak_rss_mb"] = max(m.get("peak_rss_mb") or 0, r.get("peak_rss_mb") or 0)
+    return list(by_name.values())
 
 
 def read_modes(path):
