@@ -57,7 +57,10 @@ final class Attention extends TorchBlock {
             : Ops.times(q, scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v);
     attended = attended.transpose(0, 2, 1, 3).reshape(b, n, c); // (B, N, C)
     NDArray out = call(toOut, ps, attended, training).transpose(0, 2, 1).reshape(s); // (B, C, H, W)
-    return new NDList(out.add(x));
+    // x + out, not out + x: out is a transposed view with channels-last strides, and libtorch
+    // gives a sum the layout of its first operand, so out + x would hand every following block a
+    // channels-last tensor (slower GroupNorm kernels on the CPU). The values are the same.
+    return new NDList(x.add(out));
   }
 
   private NDArray splitHeads(NDArray t, long b, long n) {
