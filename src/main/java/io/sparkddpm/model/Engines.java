@@ -14,9 +14,12 @@ import ai.djl.pytorch.jni.LibUtils;
  * that folder when the variable is set, and takes its JNI bridge for the flavor from pytorch-jni.
  */
 public final class Engines {
-  /** The native artifact of the CPU build (pom.xml's pytorch.version). */
+  /** The libtorch version of the build (pom.xml's pytorch.version). */
+  static final String LIBTORCH = "2.7.1";
+
+  /** The native artifact of the CPU build. */
   public static final String NATIVE_ARTIFACT =
-      "ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64";
+      "ai.djl.pytorch:pytorch-native-cpu:" + LIBTORCH + ":linux-x86_64";
 
   private Engines() {}
 
@@ -34,9 +37,14 @@ public final class Engines {
               + "). On CPU, put the Maven artifact "
               + NATIVE_ARTIFACT
               + " on the classpath, e.g. spark-submit --jars"
-              + " target/lib/pytorch-native-cpu-2.7.1-linux-x86_64.jar; on GPU, set"
-              + " PYTORCH_LIBRARY_PATH to the torch/lib folder of PyTorch's 2.7.1 CUDA wheel,"
-              + " PYTORCH_VERSION=2.7.1 and PYTORCH_FLAVOR=cu128 (docker/Dockerfile.gpu)",
+              + " target/lib/pytorch-native-cpu-"
+              + LIBTORCH
+              + "-linux-x86_64.jar; on GPU, set PYTORCH_LIBRARY_PATH to the torch/lib folder of"
+              + " PyTorch's "
+              + LIBTORCH
+              + " CUDA wheel, PYTORCH_VERSION="
+              + LIBTORCH
+              + " and PYTORCH_FLAVOR=cu128 (docker/Dockerfile.gpu)",
           e);
     }
   }
