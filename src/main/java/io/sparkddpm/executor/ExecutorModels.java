@@ -2,11 +2,10 @@ package io.sparkddpm.executor;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.sparkddpm.model.FlatParameters;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
-import io.sparkddpm.model.UNetWeights;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.TaskContext;
@@ -42,14 +41,15 @@ public final class ExecutorModels {
      */
     private long weightsId = Long.MIN_VALUE;
 
-    /** The weights on their way into libtorch, reused by every load (one vector's worth). */
-    private ByteBuffer staging;
+    /** The parameters as one flat tensor: a load is one copy. */
+    private final FlatParameters flat;
 
     private Loaded(UNetConfig config, Device device) {
       this.device = device;
       manager = NDManager.newBaseManager(device);
       model = new UNet2DModel(config);
       model.initialize(manager);
+      flat = FlatParameters.bind(model, manager);
     }
 
     /**
@@ -58,11 +58,18 @@ public final class ExecutorModels {
      */
     public void load(float[] flat, long id) {
       if (id != weightsId) {
-        if (staging == null || staging.capacity() != flat.length * Float.BYTES) {
-          staging =
-              ByteBuffer.allocateDirect(flat.length * Float.BYTES).order(ByteOrder.nativeOrder());
-        }
-        UNetWeights.overwriteAll(model, flat, staging);
+        this.flat.load(flat);
+        weightsId = id;
+      }
+    }
+
+    /**
+     * As {@link #load(float[], long)}, from {@code flat}'s remaining bytes (floats in the buffer's
+     * byte order, as the persistent stage's frame holds them).
+     */
+    public void load(ByteBuffer flat, long id) {
+      if (id != weightsId) {
+        this.flat.load(flat);
         weightsId = id;
       }
     }

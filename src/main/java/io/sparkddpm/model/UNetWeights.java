@@ -150,7 +150,30 @@ public final class UNetWeights {
     }
   }
 
-  private static PtNDArray[] arrays(UNet2DModel model) {
+  /**
+   * As {@link #flatGradient(UNet2DModel)}, written into {@code out} at its position (4 bytes a
+   * parameter, in {@code out}'s byte order; the position advances past them) instead of a new
+   * array: one copy out of libtorch's memory when the order is native (after a device-to-host copy
+   * on a GPU).
+   */
+  public static void flatGradient(UNet2DModel model, ByteBuffer out) {
+    PtNDArray[] params = arrays(model);
+    try (PtNDManager scratch = (PtNDManager) params[0].getManager().newSubManager()) {
+      NDArray g = FLAT_GRADIENT.applyToList(scratch, params);
+      // A view of the tensor's memory on the CPU, valid while g lives.
+      ByteBuffer view = g.toByteBuffer(true).order(ByteOrder.nativeOrder());
+      if (out.order() == view.order()) {
+        out.put(view);
+      } else {
+        int at = out.position();
+        out.asFloatBuffer().put(view.asFloatBuffer());
+        out.position(at + view.remaining());
+      }
+    }
+  }
+
+  /** The parameter arrays in state-dict order. */
+  static PtNDArray[] arrays(UNet2DModel model) {
     return model.namedParameters().values().stream()
         .map(p -> (PtNDArray) p.getArray())
         .toArray(PtNDArray[]::new);

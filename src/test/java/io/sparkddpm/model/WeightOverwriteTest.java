@@ -148,6 +148,102 @@ class WeightOverwriteTest {
       }
       assertEquals(flat.length, offset);
       assertTrue(norm > 0, "a real gradient, not zeros");
+      // The same vector written into a buffer, in either byte order, after 3 bytes of something
+      // else.
+      for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+        ByteBuffer out = ByteBuffer.allocate(3 + flat.length * Float.BYTES).order(order);
+        out.position(3);
+        UNetWeights.flatGradient(model, out);
+        assertEquals(out.capacity(), out.position(), order + ": position after the gradient");
+        float[] got = new float[flat.length];
+        out.position(3);
+        out.slice().order(order).asFloatBuffer().get(got);
+        assertArrayEquals(flat, got, order.toString());
+      }
+    }
+  }
+
+  /**
+   * After {@link FlatParameters#bind} the parameters hold the same values and still require grad,
+   * each parameter's data sits at its offset in one block, a load writes every value in order
+   * (later changes to the source array do not reach the model), and a training step on the bound
+   * model gives bitwise the loss and gradient of an unbound model with the same weights.
+   */
+  @Test
+  void flatParametersLoadWholeVectorsAndTrainLikeUnboundParameters() throws Exception {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      UNet2DModel bound = Reference.model(manager);
+      UNet2DModel plain = Reference.model(manager);
+      var params = bound.namedParameters().values();
+      float[][] before =
+          params.stream().map(p -> p.getArray().toFloatArray()).toArray(float[][]::new);
+      FlatParameters flat = FlatParameters.bind(bound, manager);
+      int total = 0;
+      long base = 0;
+      int i = 0;
+      for (Parameter p : params) {
+        assertArrayEquals(before[i++], p.getArray().toFloatArray(), p.getName() + " kept");
+        assertTrue(p.getArray().hasGradient(), p.getName() + " still requires grad");
+        if (total == 0) {
+          base = address(p.getArray());
+        }
+        assertEquals(base + (long) total * Float.BYTES, address(p.getArray()), p.getName());
+        total += (int) p.getShape().size();
+      }
+      assertEquals(total, flat.size());
+
+      Random r = new Random(11);
+      boolean gradMode = JniUtils.isGradMode();
+      // rounds 0-1 from a float array, 2-3 from bytes (little- then big-endian, after 8 others)
+      for (int round = 0; round < 4; round++) {
+        float[] values = new float[total];
+        for (int k = 0; k < values.length; k++) {
+          values[k] = (float) (0.05 * r.nextGaussian());
+        }
+        if (round < 2) {
+          flat.load(values);
+        } else {
+          ByteOrder order = round == 2 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+          ByteBuffer frame = ByteBuffer.allocate(8 + total * Float.BYTES).order(order);
+          frame.position(8);
+          frame.asFloatBuffer().put(values);
+          flat.load(frame);
+          assertEquals(8, frame.position(), "the caller's buffer is left as it was");
+        }
+        UNetWeights.overwriteAll(plain, values);
+        java.util.Arrays.fill(values, Float.NaN); // the model holds a copy
+        int offset = 0;
+        for (var e : bound.namedParameters().entrySet()) {
+          float[] got = e.getValue().getArray().toFloatArray();
+          float[] want = plain.namedParameters().get(e.getKey()).getArray().toFloatArray();
+          assertArrayEquals(want, got, e.getKey());
+          offset += got.length;
+        }
+        assertEquals(total, offset);
+        assertEquals(gradMode, JniUtils.isGradMode());
+      }
+
+      float[] x = new float[2 * 1024];
+      float[] eps = new float[2 * 1024];
+      for (int k = 0; k < x.length; k++) {
+        x[k] = (float) r.nextGaussian();
+        eps[k] = (float) r.nextGaussian();
+      }
+      float[] t = {10, 900};
+      var a =
+          io.sparkddpm.train.GradientStep.backwardForBenchmark(
+              bound, manager, ai.djl.Device.cpu(), x, eps, t, 2);
+      var b =
+          io.sparkddpm.train.GradientStep.backwardForBenchmark(
+              plain, manager, ai.djl.Device.cpu(), x, eps, t, 2);
+      assertEquals(b.lossSum(), a.lossSum());
+      assertArrayEquals(b.gradSum(), a.gradSum());
+      assertTrue(a.lossSum() > 0, "a real loss");
+
+      int size = total;
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> flat.load(new float[size - 1]));
+      assertTrue(e.getMessage().contains(size + " parameters"), e.getMessage());
     }
   }
 
