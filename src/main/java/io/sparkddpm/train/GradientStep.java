@@ -17,6 +17,7 @@ import io.sparkddpm.model.Ops;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetWeights;
 import java.io.Serializable;
+import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 
 /**
@@ -34,6 +35,8 @@ public final class GradientStep {
   /**
    * A task's contribution: gradient and loss summed over its {@code count} images, and the seconds
    * the computation took (inputs, forward, backward, gradient copy; not Spark's work around it).
+   * {@code gradSum} is null when {@code count} is 0, or when the gradient was written into a
+   * caller's buffer instead.
    */
   public record Partial(float[] gradSum, double lossSum, int count, double seconds)
       implements Serializable {}
@@ -43,6 +46,22 @@ public final class GradientStep {
    */
   public static Partial compute(
       UNet2DModel model, NDManager parent, Device device, Shard shard, StepPlan plan) {
+    return compute(model, parent, device, shard, plan, null);
+  }
+
+  /**
+   * As {@link #compute(UNet2DModel, NDManager, Device, Shard, StepPlan)}; when {@code gradOut} is
+   * not null the gradient sum goes there instead ({@link UNetWeights#flatGradient(UNet2DModel,
+   * ByteBuffer)}: at its position, in its byte order) and the returned partial's {@code gradSum} is
+   * null. The persistent stage writes it straight into the frame it sends.
+   */
+  public static Partial compute(
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      Shard shard,
+      StepPlan plan,
+      ByteBuffer gradOut) {
     long started = System.nanoTime();
     int[] rows = new int[plan.batch().length];
     long[] ids = new long[plan.batch().length];
@@ -75,7 +94,7 @@ public final class GradientStep {
         noisy[i * pixels + p] = a * x0 + b * eps[i * pixels + p];
       }
     }
-    Partial p = backward(model, parent, device, noisy, eps, t, n);
+    Partial p = backward(model, parent, device, noisy, eps, t, n, gradOut);
     return new Partial(p.gradSum(), p.lossSum(), p.count(), (System.nanoTime() - started) / 1e9);
   }
 
@@ -89,11 +108,14 @@ public final class GradientStep {
       float[] t,
       int n) {
     synchronized (ExecutorModels.STEP_LOCK) {
-      return backward(model, parent, device, noisy, eps, t, n);
+      return backward(model, parent, device, noisy, eps, t, n, null);
     }
   }
 
-  /** Loss and gradients of {@code n} noisy images against their noise. */
+  /**
+   * Loss and gradients of {@code n} noisy images against their noise; the gradient into {@code
+   * gradOut} when it is not null.
+   */
   static Partial backward(
       UNet2DModel model,
       NDManager parent,
@@ -101,7 +123,8 @@ public final class GradientStep {
       float[] noisy,
       float[] eps,
       float[] t,
-      int n) {
+      int n,
+      ByteBuffer gradOut) {
     var params = model.namedParameters().values();
     for (Parameter p : params) {
       // DJL's collector does not zero gradients and libtorch accumulates into them.
@@ -125,6 +148,10 @@ public final class GradientStep {
         betweenForwardAndBackward.run();
         gc.backward(loss);
       }
+    }
+    if (gradOut != null) {
+      UNetWeights.flatGradient(model, gradOut);
+      return new Partial(null, lossSum, n, 0);
     }
     return new Partial(UNetWeights.flatGradient(model), lossSum, n, 0);
   }

@@ -37,10 +37,10 @@ class RepeatedStepTest {
       model.initialize(manager);
       UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
       GradientStep.Partial first =
-          GradientStep.backward(model, manager, Device.cpu(), x, eps, t, batch);
+          GradientStep.backward(model, manager, Device.cpu(), x, eps, t, batch, null);
       for (int repeat = 0; repeat < 3; repeat++) {
         GradientStep.Partial again =
-            GradientStep.backward(model, manager, Device.cpu(), x, eps, t, batch);
+            GradientStep.backward(model, manager, Device.cpu(), x, eps, t, batch, null);
         assertEquals(
             Double.doubleToRawLongBits(first.lossSum()),
             Double.doubleToRawLongBits(again.lossSum()),

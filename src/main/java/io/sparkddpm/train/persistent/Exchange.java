@@ -11,6 +11,10 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The driver's side of one step: the same STEP frame (batch and weights, encoded once) to every
@@ -25,7 +29,14 @@ final class Exchange {
 
   private final int params;
   private final float[][] grads;
-  private final byte[] header = new byte[Wire.STEP_HEADER_BYTES];
+  private final byte[][] headers;
+
+  /**
+   * Writes the frames of partitions 1.. while the calling thread writes partition 0's, so that the
+   * tasks receive their weights at the same time rather than one after the other (none when P = 1).
+   */
+  private final ExecutorService writers;
+
   private final byte[] partialHeader = new byte[Wire.PARTIAL_HEADER_BYTES];
   private byte[] body;
   private final byte[] partialBody;
@@ -41,6 +52,13 @@ final class Exchange {
       socket.setSoTimeout(POLL_MS);
       in = new BufferedInputStream(socket.getInputStream(), BUFFER);
       out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
+    }
+
+    /** Writes one frame: a header and {@code len} bytes of {@code body}. */
+    void send(byte[] header, byte[] body, int len) throws IOException {
+      out.write(header);
+      out.write(body, 0, len);
+      out.flush();
     }
 
     /** Tells the task the run is over. */
@@ -60,10 +78,28 @@ final class Exchange {
     }
   }
 
-  Exchange(int params, int partitions, int timeoutMs) {
+  Exchange(int params, int partitions) {
     this.params = params;
     this.grads = new float[partitions][];
+    this.headers = new byte[partitions][Wire.STEP_HEADER_BYTES];
     this.partialBody = new byte[params * Float.BYTES];
+    this.writers =
+        partitions < 2
+            ? null
+            : Executors.newFixedThreadPool(
+                partitions - 1,
+                r -> {
+                  Thread t = new Thread(r, "persistent-stage-writer");
+                  t.setDaemon(true);
+                  return t;
+                });
+  }
+
+  /** Stops the writer threads. */
+  void close() {
+    if (writers != null) {
+      writers.shutdownNow();
+    }
   }
 
   int params() {
@@ -89,7 +125,9 @@ final class Exchange {
     b.asLongBuffer().put(plan.batch());
     b.position(n * Long.BYTES);
     b.asFloatBuffer().put(weights);
-    for (int p = 0; p < peers.length; p++) {
+    List<Future<?>> sent = new ArrayList<>(peers.length);
+    for (int p = peers.length - 1; p >= 0; p--) {
+      byte[] header = headers[p];
       Wire.view(header, header.length)
           .putInt(Wire.STEP)
           .put((byte) (failFirst && p == 0 ? 1 : 0))
@@ -98,15 +136,43 @@ final class Exchange {
           .putLong(weightsId)
           .putInt(n)
           .putInt(params);
-      peers[p].out.write(header);
-      peers[p].out.write(body, 0, len);
-      peers[p].out.flush();
+      Peer peer = peers[p];
+      byte[] frame = body;
+      if (p == 0) {
+        peer.send(header, frame, len);
+      } else {
+        sent.add(
+            writers.submit(
+                () -> {
+                  peer.send(header, frame, len);
+                  return null;
+                }));
+      }
+    }
+    for (Future<?> f : sent) {
+      awaitSent(f);
     }
     List<GradientStep.Partial> partials = new ArrayList<>(peers.length);
     for (int p = 0; p < peers.length; p++) {
       partials.add(read(peers[p], p, n, patience));
     }
     return partials;
+  }
+
+  /**
+   * Waits for a writer's frame to be sent. No deadline of its own: a peer that stops reading fails
+   * its partial's read, and abandoning the stage closes the socket, which ends the write.
+   */
+  private static void awaitSent(Future<?> f) throws IOException {
+    try {
+      f.get();
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      throw c instanceof IOException io ? io : new IOException("sending a step", c);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while sending a step", e);
+    }
   }
 
   /** Reads partition {@code p}'s PARTIAL, checking every length before using it. */

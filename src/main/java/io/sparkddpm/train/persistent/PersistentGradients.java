@@ -205,7 +205,7 @@ public final class PersistentGradients implements GradientSource {
   private void checkConstant(StepPlan plan, float[] params) {
     if (first == null) {
       first = plan;
-      exchange = new Exchange(params.length, shards.shards(), timeoutMs);
+      exchange = new Exchange(params.length, shards.shards());
     } else if (plan.seed() != first.seed()
         || plan.range() != first.range()
         || !Arrays.equals(plan.alphasCumprod(), first.alphasCumprod())
@@ -282,6 +282,9 @@ public final class PersistentGradients implements GradientSource {
     } finally {
       abandon();
       endpoint.close();
+      if (exchange != null) {
+        exchange.close();
+      }
     }
   }
 }

@@ -85,8 +85,8 @@ record PersistentTask(
       hello(in, out, partition);
       byte[] header = new byte[Wire.STEP_HEADER_BYTES];
       byte[] body = null;
-      byte[] reply = null;
-      float[] weights = new float[params];
+      // the PARTIAL frame: the gradient is written into it by the step itself
+      byte[] reply = new byte[Wire.PARTIAL_HEADER_BYTES + params * Float.BYTES];
       for (long served = 0; ; served++) {
         Wire.readFully(in, header, header.length, this::timedOut);
         ByteBuffer h = Wire.view(header, header.length);
@@ -109,20 +109,24 @@ record PersistentTask(
         ByteBuffer b = Wire.view(body, len);
         long[] batch = new long[n];
         b.asLongBuffer().get(batch);
-        b.position(n * Long.BYTES);
-        b.asFloatBuffer().get(weights);
+        b.position(n * Long.BYTES); // b's remaining bytes: the weights
         if (fail) {
           throw new IllegalStateException(
               "injected failure (--inject-failure-at-step) in step " + step);
         }
         StepPlan plan = new StepPlan(step, epoch, batch, seed, alphasCumprod, range, false);
+        ByteBuffer frame = Wire.view(reply, reply.length);
+        frame.position(Wire.PARTIAL_HEADER_BYTES);
         GradientStep.Partial p;
         synchronized (ExecutorModels.STEP_LOCK) {
-          m.load(weights, weightsId);
-          p = GradientStep.compute(m.model(), m.manager(), m.device(), shard, plan);
+          m.load(b, weightsId);
+          p = GradientStep.compute(m.model(), m.manager(), m.device(), shard, plan, frame);
         }
-        reply = Wire.ensure(reply, Wire.PARTIAL_HEADER_BYTES + params * Float.BYTES);
-        out.write(reply, 0, encode(p, reply));
+        int floats = p.count() == 0 ? 0 : params;
+        frame.clear();
+        frame.putInt(Wire.PARTIAL).putInt(p.count()).putDouble(p.lossSum()).putDouble(p.seconds());
+        frame.putInt(floats);
+        out.write(reply, 0, Wire.PARTIAL_HEADER_BYTES + floats * Float.BYTES);
         out.flush();
       }
     }
@@ -143,19 +147,6 @@ record PersistentTask(
     if (Wire.view(ack, 4).getInt() != Wire.MAGIC) {
       throw new IOException("the driver did not acknowledge partition " + partition);
     }
-  }
-
-  /** Writes {@code p} as a PARTIAL frame into {@code buf}; returns its length. */
-  private int encode(GradientStep.Partial p, byte[] buf) {
-    int floats = p.count() == 0 ? 0 : params;
-    int len = Wire.PARTIAL_HEADER_BYTES + floats * Float.BYTES;
-    ByteBuffer b = Wire.view(buf, len);
-    b.putInt(Wire.PARTIAL).putInt(p.count()).putDouble(p.lossSum()).putDouble(p.seconds());
-    b.putInt(floats);
-    if (floats > 0) {
-      b.asFloatBuffer().put(p.gradSum());
-    }
-    return len;
   }
 
   private void timedOut() throws IOException {
