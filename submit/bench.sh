@@ -5,7 +5,8 @@
 #     cached virtual environment under ~/.cache/spark-ddpm/ that later runs reuse),
 #   - the same PyTorch code at the libtorch version DJL uses (engine version vs Java/DJL),
 #   - our plain Java step (Trainer without Spark) and our sampler loop,
-#   - TrainJob with 1 partition on local[*], and SampleJob.
+#   - TrainJob with 1 partition on local[*] (in every round, beside the plain Java rows), and
+#     SampleJob (once, on the last TrainJob's model).
 # Prints one table and writes target/bench/bench.md and target/bench/bench.json.
 # With --baseline REF, the Java rows are also run for git revision REF (built in
 # target/bench/baseline) right after the current build's, to show a change's before/after.
@@ -29,7 +30,7 @@ usage() {
 Usage: submit/bench.sh [--steps N] [--sample-steps N] [--rounds N] [--quick] [--baseline REF] [--no-jobs]
   --steps N         timed training steps per row, after 2 warm-up steps (default $STEPS)
   --sample-steps N  DDPM steps of each sampling run (default $SAMPLE_STEPS); 2 are the warm-up
-  --rounds N        run the PyTorch, plain Java (and baseline) rows N times, every other round in
+  --rounds N        run the PyTorch, plain Java, TrainJob (and baseline) rows N times, every other round in
                     reverse order, and pool each row's timed steps (default $ROUNDS): a machine
                     that speeds up or slows down during the run then favours no row
   --quick           --steps 3 --sample-steps 12 --rounds 1: a try in a few minutes
@@ -155,20 +156,26 @@ java_rows() { # java_rows DIR LABEL_SUFFIX
     "$LOGS/$key-sample.log.rss" "Sampler.run in one JVM, DDPM"
 }
 
-job_rows() {
-  local out="$BENCH_DIR/jobs"
-  local conf=(--master 'local[*]' --conf spark.task.cpus="$CORES" --conf spark.ui.enabled=false
-    --jars "$(native_jar)")
-  log "TrainJob P=1 on local[*] ($((STEPS + 2)) steps)"
-  measured trainjob "$PROJECT_DIR/submit/spark-submit" "${conf[@]}" --class TrainJob "$APP_JAR" \
-    --data "$PROJECT_DIR/data/mnist" --output "$out/trainjob" --max-steps "$((STEPS + 2))" \
-    --partitions 1 --sample-every-epoch 0 --checkpoint-every 0 --log-every 1
-  row_json "TrainJob P=1 train" train 128 0 "$(metrics_ms "$out/trainjob/metrics.jsonl")" \
-    "$LOGS/trainjob.log.rss" "local[*], spark.task.cpus=$CORES; step_s of metrics.jsonl; RSS of the one JVM (driver + executor)"
+JOB_CONF=(--master 'local[*]' --conf spark.task.cpus="$CORES" --conf spark.ui.enabled=false)
+
+# TrainJob runs in the rounds, next to the plain Java row it is compared with (within 5%).
+trainjob_row() {
+  local out="$BENCH_DIR/jobs/trainjob-r$ROUND"
+  log "TrainJob P=1 on local[*] ($((STEPS + 2)) steps, round $ROUND)"
+  rm -rf "$out"
+  measured "trainjob-r$ROUND" "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
+    --class TrainJob "$APP_JAR" --data "$PROJECT_DIR/data/mnist" --output "$out" \
+    --max-steps "$((STEPS + 2))" --partitions 1 --sample-every-epoch 0 --checkpoint-every 0 --log-every 1
+  row_json "TrainJob P=1 train" train 128 0 "$(metrics_ms "$out/metrics.jsonl")" \
+    "$LOGS/trainjob-r$ROUND.log.rss" "local[*], spark.task.cpus=$CORES; step_s of metrics.jsonl; RSS of the one JVM (driver + executor)"
+  LAST_MODEL="$out/final"
+}
+
+samplejob_row() {
   log "SampleJob ($SAMPLE_STEPS DDPM steps, 64 images, 1 task)"
-  measured samplejob "$PROJECT_DIR/submit/spark-submit" "${conf[@]}" --class SampleJob "$APP_JAR" \
-    --model "$out/trainjob/final" --output "$out/samplejob" --steps "$SAMPLE_STEPS" \
-    --num-images 64 --batch-size 64 --partitions 1
+  measured samplejob "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
+    --class SampleJob "$APP_JAR" --model "$LAST_MODEL" --output "$BENCH_DIR/jobs/samplejob" \
+    --steps "$SAMPLE_STEPS" --num-images 64 --batch-size 64 --partitions 1
   local seconds
   seconds="$(sed -n 's/.*reverse process: \([0-9.]*\)s of task time.*/\1/p' "$LOGS/samplejob.log" "$LOGS/samplejob.log.err" | head -1)"
   [[ -n "$seconds" ]] || die "SampleJob printed no reverse-process time (log: $LOGS/samplejob.log.err)"
@@ -193,12 +200,14 @@ log "FLOP count and the matmul ceiling"
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul.json"
 # The rows compared with each other, in rounds: odd rounds in this order, even rounds reversed.
 compared=(ref djl java)
+[[ "$SKIP_JOBS" == 1 ]] || compared+=(trainjob)
 [[ -z "$BASELINE" ]] || compared+=(baseline)
 compared_row() {
   case "$1" in
     ref) torch_rows "$TORCH_REFERENCE" "$DIFFUSERS" "PyTorch" ;;
     djl) torch_rows "$TORCH_DJL" "$DIFFUSERS_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)" ;;
     java) java_rows "$PROJECT_DIR" "" ;;
+    trainjob) trainjob_row ;;
     baseline) java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})" ;;
   esac
 }
@@ -209,7 +218,7 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
     for ((i = ${#compared[@]} - 1; i >= 0; i--)); do compared_row "${compared[i]}"; done
   fi
 done
-[[ "$SKIP_JOBS" == 1 ]] || job_rows
+[[ "$SKIP_JOBS" == 1 ]] || samplejob_row
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul-end.json"
 if [[ "$SKIP_MODES" == 0 ]]; then
   log "per-step overhead of both training modes ($MODE_STEPS steps each, tiny UNet)"
