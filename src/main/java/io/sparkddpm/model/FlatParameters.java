@@ -8,6 +8,7 @@ import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * A model whose parameters live in one flat tensor, in state-dict order (the layout of the driver's
@@ -44,10 +45,7 @@ public final class FlatParameters {
    */
   public static FlatParameters bind(UNet2DModel model, NDManager owner) {
     PtNDArray[] params = UNetWeights.arrays(model);
-    long total = 0;
-    for (PtNDArray p : params) {
-      total += p.getShape().size();
-    }
+    long total = UNetWeights.size(params);
     // Made here, outside inference mode, so that later loads may write into it.
     PtNDArray flat =
         (PtNDArray) owner.zeros(new Shape(total), DataType.FLOAT32, params[0].getDevice());
@@ -70,34 +68,34 @@ public final class FlatParameters {
       throw new IllegalArgumentException(
           "weights: " + values.length + " values for a model of " + size + " parameters");
     }
-    staging.clear();
-    staging.asFloatBuffer().put(values);
+    staged().put(values);
     loadStaged();
   }
 
   /**
    * As {@link #load(float[])}, from {@code values}' remaining bytes: {@link #size} floats in the
-   * buffer's byte order (a frame as it came off the wire, copied once when that order is native).
+   * buffer's byte order (a frame as it came off the wire; one bulk copy, byte-swapped when that
+   * order is not native). The buffer's position is left as it was.
    */
   public void load(ByteBuffer values) {
     if (values.remaining() != size * Float.BYTES) {
       throw new IllegalArgumentException(
           "weights: " + values.remaining() + " bytes for a model of " + size + " parameters");
     }
-    staging.clear();
-    if (values.order() == staging.order()) {
-      staging.put(values.duplicate());
-    } else {
-      staging.asFloatBuffer().put(values.asFloatBuffer());
-    }
+    staged().put(values.asFloatBuffer());
     loadStaged();
+  }
+
+  /** The whole staging buffer as floats, to be filled from its start. */
+  private FloatBuffer staged() {
+    staging.clear();
+    return staging.asFloatBuffer();
   }
 
   /** Copies the staging buffer's {@link #size} floats into the flat tensor. */
   private void loadStaged() {
     boolean gradMode = JniUtils.isGradMode();
     JniUtils.setGradMode(false); // an in-place write to leaves that require grad
-    staging.clear(); // the whole buffer, whichever way it was filled
     try (PtNDManager scratch = (PtNDManager) flat.getManager().newSubManager()) {
       PtNDArray src = (PtNDArray) scratch.create(staging, new Shape(size), DataType.FLOAT32);
       JniUtils.indexSet(flat, src, new long[] {0}, new long[] {size}, new long[] {1});

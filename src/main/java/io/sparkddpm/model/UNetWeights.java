@@ -111,10 +111,7 @@ public final class UNetWeights {
    */
   public static void overwriteAll(UNet2DModel model, float[] flat, ByteBuffer staging) {
     PtNDArray[] params = arrays(model);
-    long total = 0;
-    for (PtNDArray p : params) {
-      total += p.getShape().size();
-    }
+    long total = size(params);
     if (total != flat.length) {
       throw new IllegalArgumentException(
           "weights: " + flat.length + " values for a model of " + total + " parameters");
@@ -153,8 +150,8 @@ public final class UNetWeights {
   /**
    * As {@link #flatGradient(UNet2DModel)}, written into {@code out} at its position (4 bytes a
    * parameter, in {@code out}'s byte order; the position advances past them) instead of a new
-   * array: one copy out of libtorch's memory when the order is native (after a device-to-host copy
-   * on a GPU).
+   * array: one bulk copy out of libtorch's memory (byte-swapped when the order is not native; after
+   * a device-to-host copy on a GPU).
    */
   public static void flatGradient(UNet2DModel model, ByteBuffer out) {
     PtNDArray[] params = arrays(model);
@@ -162,14 +159,19 @@ public final class UNetWeights {
       NDArray g = FLAT_GRADIENT.applyToList(scratch, params);
       // A view of the tensor's memory on the CPU, valid while g lives.
       ByteBuffer view = g.toByteBuffer(true).order(ByteOrder.nativeOrder());
-      if (out.order() == view.order()) {
-        out.put(view);
-      } else {
-        int at = out.position();
-        out.asFloatBuffer().put(view.asFloatBuffer());
-        out.position(at + view.remaining());
-      }
+      int at = out.position();
+      out.asFloatBuffer().put(view.asFloatBuffer());
+      out.position(at + view.remaining());
     }
+  }
+
+  /** Number of values in {@code params}. */
+  static long size(PtNDArray[] params) {
+    long total = 0;
+    for (PtNDArray p : params) {
+      total += p.getShape().size();
+    }
+    return total;
   }
 
   /** The parameter arrays in state-dict order. */

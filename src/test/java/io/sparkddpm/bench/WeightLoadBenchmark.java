@@ -35,11 +35,8 @@ public final class WeightLoadBenchmark {
     try (NDManager manager = NDManager.newBaseManager()) {
       model.initialize(manager);
       FlatParameters bound = FlatParameters.bind(model, manager);
-      long total = 0;
-      for (var p : model.namedParameters().values()) {
-        total += p.getArray().getShape().size();
-      }
-      float[] flat = new float[Math.toIntExact(total)];
+      int total = bound.size();
+      float[] flat = new float[total];
       for (int i = 0; i < flat.length; i++) {
         flat[i] = (float) Math.sin(i);
       }
