@@ -29,24 +29,34 @@ public final class Adam {
     this.step = step;
   }
 
-  /** One update of {@code params} in place with gradient {@code grad} and learning rate. */
+  /**
+   * One update of {@code params} in place with gradient {@code grad} and learning rate. Float32
+   * arithmetic in the order of torch's single-tensor CPU Adam, one rounding per tensor op: {@code
+   * exp_avg.lerp_(grad, 1 - beta1)} (a fused multiply-add, as torch's vectorized lerp), {@code
+   * exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)}, {@code denom = exp_avg_sq.sqrt()
+   * / bias_correction2_sqrt + eps} and {@code param.addcdiv_(exp_avg, denom, value=-step_size)},
+   * the scalars rounded to float as torch's kernels do. Every operation is a float one, so the JIT
+   * compiles the loop to vector instructions.
+   */
   public void update(float[] params, float[] grad, double lr) {
     step++;
-    float b1 = (float) BETA1;
+    float oneMinusB1 = (float) (1 - BETA1);
     float b2 = (float) BETA2;
-    double bias1 = 1 - Math.pow(BETA1, step);
-    double bias2Sqrt = Math.sqrt(1 - Math.pow(BETA2, step));
-    float stepSize = (float) (lr / bias1);
+    float oneMinusB2 = (float) (1 - BETA2);
+    float eps = (float) EPS;
+    float bias2Sqrt = (float) Math.sqrt(1 - Math.pow(BETA2, step));
+    float negStepSize = (float) -(lr / (1 - Math.pow(BETA1, step)));
     Elementwise.forEach(
         params.length,
         (from, to) -> {
           for (int i = from; i < to; i++) {
             float g = grad[i];
-            m[i] = m[i] * b1 + g * (1 - b1); // torch: exp_avg.lerp_(grad, 1 - beta1)
-            // torch: exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2)
-            v[i] = v[i] * b2 + g * g * (1 - b2);
-            float denom = (float) (Math.sqrt(v[i]) / bias2Sqrt + EPS);
-            params[i] -= stepSize * (m[i] / denom);
+            float mi = Math.fma(oneMinusB1, g - m[i], m[i]);
+            float vi = Math.fma(oneMinusB2 * g, g, v[i] * b2);
+            float denom = (float) Math.sqrt(vi) / bias2Sqrt + eps;
+            m[i] = mi;
+            v[i] = vi;
+            params[i] += negStepSize * mi / denom;
           }
         });
   }

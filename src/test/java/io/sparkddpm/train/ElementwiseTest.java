@@ -62,20 +62,17 @@ class ElementwiseTest {
     }
   }
 
-  /** The loop Adam.update ran before it was chunked. */
+  /** Adam's update as one sequential loop (torch's float32 op order, see {@link Adam}). */
   private static void sequentialAdam(
       float[] params, float[] m, float[] v, float[] grad, double lr, long step) {
-    float b1 = (float) Adam.BETA1;
-    float b2 = (float) Adam.BETA2;
-    double bias1 = 1 - Math.pow(Adam.BETA1, step);
-    double bias2Sqrt = Math.sqrt(1 - Math.pow(Adam.BETA2, step));
-    float stepSize = (float) (lr / bias1);
+    float bias2Sqrt = (float) Math.sqrt(1 - Math.pow(Adam.BETA2, step));
+    float stepSize = (float) (lr / (1 - Math.pow(Adam.BETA1, step)));
     for (int i = 0; i < params.length; i++) {
       float g = grad[i];
-      m[i] = m[i] * b1 + g * (1 - b1);
-      v[i] = v[i] * b2 + g * g * (1 - b2);
-      float denom = (float) (Math.sqrt(v[i]) / bias2Sqrt + Adam.EPS);
-      params[i] -= stepSize * (m[i] / denom);
+      m[i] = Math.fma((float) (1 - Adam.BETA1), g - m[i], m[i]);
+      v[i] = Math.fma((float) (1 - Adam.BETA2) * g, g, v[i] * (float) Adam.BETA2);
+      float denom = (float) Math.sqrt(v[i]) / bias2Sqrt + (float) Adam.EPS;
+      params[i] += -stepSize * m[i] / denom;
     }
   }
 
