@@ -19,10 +19,27 @@ public final class AllReduce {
   /**
    * The mean over the global batch: gradient and loss; {@code computeSeconds} is the longest task's
    * own computation time, the part of the step that Spark's scheduling does not add, and {@code
-   * taskSeconds} the sum over tasks (what the step costs when the tasks take turns).
+   * taskSeconds} the sum over tasks (what the step costs when the tasks take turns). {@code
+   * gradFinite} says whether every gradient value is finite (checked in the same pass as the sum).
    */
   public record Mean(
-      float[] grad, double loss, int count, double computeSeconds, double taskSeconds) {}
+      float[] grad,
+      double loss,
+      int count,
+      double computeSeconds,
+      double taskSeconds,
+      boolean gradFinite) {
+    /** Loss and every gradient value finite. */
+    public boolean finite() {
+      return gradFinite && Double.isFinite(loss);
+    }
+
+    /** This mean with its first gradient value NaN: what a transient fault gave (tests). */
+    public Mean poisoned() {
+      grad[0] = Float.NaN;
+      return new Mean(grad, loss, count, computeSeconds, taskSeconds, false);
+    }
+  }
 
   /** Sums {@code partials} in list order (partition order), then divides by the image count. */
   public static Mean mean(List<GradientStep.Partial> partials, int size) {
@@ -33,6 +50,12 @@ public final class AllReduce {
    * As {@link #mean(List, int)}, written into {@code out} (every element overwritten), which the
    * returned mean's gradient then is: the driver reuses one vector from step to step instead of
    * allocating 4 bytes a parameter each time.
+   *
+   * <p>Each element is a double sum over the partials in partition order, starting from +0.0 (so a
+   * sum of negative zeros is +0.0), divided by the image count and rounded to float. One and two
+   * partials (one or two executors) have loops of their own, and a power-of-two count is a
+   * multiplication by its reciprocal, which is exact: the results are bitwise those of the general
+   * loop, in half its time or less.
    */
   public static Mean mean(List<GradientStep.Partial> partials, float[] out) {
     int size = out.length;
@@ -54,7 +77,6 @@ public final class AllReduce {
     if (count == 0) {
       throw new IllegalStateException("no task held any image of the step's batch");
     }
-    float[] mean = out;
     float[][] grads = nonEmpty.toArray(new float[0][]);
     for (float[] g : grads) {
       if (g.length != size) {
@@ -62,19 +84,52 @@ public final class AllReduce {
             "a partial gradient has " + g.length + " values, the model " + size);
       }
     }
-    int n = count;
-    // Each element: a double sum over the partials in partition order, then one division.
-    Elementwise.forEach(
-        size,
-        (from, to) -> {
+    long nonFinite = Elementwise.count(size, sumLoop(grads, count, out));
+    return new Mean(out, loss / count, count, computeSeconds, taskSeconds, nonFinite == 0);
+  }
+
+  /** The loop writing {@code out[i]}; it returns how many of the values it wrote are not finite. */
+  private static Elementwise.Counting sumLoop(float[][] grads, int n, float[] out) {
+    if (Integer.bitCount(n) == 1) {
+      double inv = 1.0 / n; // exact, so x * inv == x / n for every double x
+      if (grads.length == 1) {
+        float[] a = grads[0];
+        return (from, to) -> {
+          int bad = 0;
           for (int i = from; i < to; i++) {
-            double sum = 0;
-            for (int k = 0; k < grads.length; k++) {
-              sum += grads[k][i];
-            }
-            mean[i] = (float) (sum / n);
+            float x = (float) ((0.0 + a[i]) * inv);
+            out[i] = x;
+            bad += Float.isFinite(x) ? 0 : 1;
           }
-        });
-    return new Mean(mean, loss / count, count, computeSeconds, taskSeconds);
+          return bad;
+        };
+      }
+      if (grads.length == 2) {
+        float[] a = grads[0];
+        float[] b = grads[1];
+        return (from, to) -> {
+          int bad = 0;
+          for (int i = from; i < to; i++) {
+            float x = (float) ((0.0 + a[i] + b[i]) * inv);
+            out[i] = x;
+            bad += Float.isFinite(x) ? 0 : 1;
+          }
+          return bad;
+        };
+      }
+    }
+    return (from, to) -> {
+      int bad = 0;
+      for (int i = from; i < to; i++) {
+        double sum = 0;
+        for (float[] g : grads) {
+          sum += g[i];
+        }
+        float x = (float) (sum / n);
+        out[i] = x;
+        bad += Float.isFinite(x) ? 0 : 1;
+      }
+      return bad;
+    };
   }
 }

@@ -17,6 +17,11 @@ final class Elementwise {
     void run(int from, int to);
   }
 
+  /** A loop body over {@code [from, to)} that counts something (e.g. non-finite values). */
+  interface Counting {
+    int run(int from, int to);
+  }
+
   private Elementwise() {}
 
   /** Calls {@code body} over {@code [0, size)} in chunks, in parallel when there are several. */
@@ -29,5 +34,17 @@ final class Elementwise {
     IntStream.range(0, chunks)
         .parallel()
         .forEach(c -> body.run(c * CHUNK, Math.min(size, (c + 1) * CHUNK)));
+  }
+
+  /** As {@link #forEach}, returning the sum of the chunks' counts. */
+  static long count(int size, Counting body) {
+    int chunks = (size + CHUNK - 1) / CHUNK;
+    if (chunks <= 1) {
+      return body.run(0, size);
+    }
+    return IntStream.range(0, chunks)
+        .parallel()
+        .mapToLong(c -> body.run(c * CHUNK, Math.min(size, (c + 1) * CHUNK)))
+        .sum();
   }
 }

@@ -119,9 +119,9 @@ public final class Trainer {
       long t1 = System.nanoTime();
       AllReduce.Mean mean = AllReduce.mean(partials, meanGrad);
       if (step == cfg.injectNanAtStep()) {
-        mean.grad()[0] = Float.NaN; // testing: what a transient fault of one computation gave
+        mean = mean.poisoned(); // testing: what a transient fault of one computation gave
       }
-      if (!finite(mean)) {
+      if (!mean.finite()) {
         // A step is a pure function of (weights, plan), so computing it again tells a real
         // divergence (non-finite again) from a transient fault of one computation. Kept as a
         // defence; metrics.jsonl counts how often it fires.
@@ -135,7 +135,7 @@ public final class Trainer {
         t1 = System.nanoTime();
         mean = AllReduce.mean(partials, meanGrad);
       }
-      if (!finite(mean)) {
+      if (!mean.finite()) {
         List<String> bad = layout.nonFinite(mean.grad(), 5);
         throw new IllegalStateException(
             String.format(
@@ -354,19 +354,6 @@ public final class Trainer {
       p[j] = tmp;
     }
     return p;
-  }
-
-  private static boolean finite(AllReduce.Mean mean) {
-    return Double.isFinite(mean.loss()) && allFinite(mean.grad());
-  }
-
-  private static boolean allFinite(float[] v) {
-    for (float x : v) {
-      if (!Float.isFinite(x)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** torch's {@code clip_grad_norm_}: scale by max/(norm + 1e-6) when the L2 norm exceeds max. */

@@ -2,10 +2,14 @@ package io.sparkddpm.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The driver's sum of partial gradients and Adam run in parallel chunks ({@link Elementwise}); the
@@ -42,6 +46,47 @@ class ElementwiseTest {
     assertEquals(4.5 / 16, mean.loss());
     assertEquals(16, mean.count());
     assertEquals(0.3, mean.computeSeconds());
+  }
+
+  /**
+   * One and two partials and power-of-two counts take loops of their own; each must give bitwise
+   * the general loop's result (a double sum from +0.0 in partition order, divided by the count),
+   * with negative zeros, subnormals and large values among the inputs, and count non-finite values.
+   */
+  @ParameterizedTest
+  @CsvSource({"1,8", "1,6", "2,128", "2,7", "3,64", "3,5", "4,8"})
+  void everyLoopOfTheMeanIsBitwiseTheGeneralOne(int partials, int count) {
+    Random r = new Random(partials * 31L + count);
+    List<GradientStep.Partial> list = new java.util.ArrayList<>();
+    for (int k = 0; k < partials; k++) {
+      float[] g = random(r, (float) Math.pow(10, 3 * k - 3));
+      g[5] = -0.0f;
+      g[6] = k % 2 == 0 ? -0.0f : 0.0f;
+      g[7] = Float.MIN_VALUE * (k + 1);
+      g[8] = Float.MAX_VALUE / 2;
+      list.add(new GradientStep.Partial(g, 1, k == partials - 1 ? count - (partials - 1) : 1, 0));
+    }
+    AllReduce.Mean mean = AllReduce.mean(list, SIZE);
+    float[] expected = new float[SIZE];
+    for (int i = 0; i < SIZE; i++) {
+      double sum = 0;
+      for (GradientStep.Partial p : list) {
+        sum += p.gradSum()[i];
+      }
+      expected[i] = (float) (sum / count);
+    }
+    assertEquals(count, mean.count());
+    for (int i = 0; i < SIZE; i++) {
+      assertEquals(
+          Float.floatToRawIntBits(expected[i]),
+          Float.floatToRawIntBits(mean.grad()[i]),
+          "element " + i + ": " + expected[i] + " against " + mean.grad()[i]);
+    }
+    assertTrue(mean.finite(), "finite inputs, a finite mean");
+    list.get(0).gradSum()[SIZE - 1] = Float.NaN;
+    assertFalse(AllReduce.mean(list, SIZE).gradFinite());
+    list.get(0).gradSum()[SIZE - 1] = Float.NEGATIVE_INFINITY;
+    assertFalse(AllReduce.mean(list, SIZE).finite());
   }
 
   @Test
