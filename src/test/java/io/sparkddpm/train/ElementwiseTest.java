@@ -3,6 +3,7 @@ package io.sparkddpm.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -87,6 +88,28 @@ class ElementwiseTest {
     assertFalse(AllReduce.mean(list, SIZE).gradFinite());
     list.get(0).gradSum()[SIZE - 1] = Float.NEGATIVE_INFINITY;
     assertFalse(AllReduce.mean(list, SIZE).finite());
+  }
+
+  /**
+   * A value where summing in float and then scaling rounds twice into the subnormal range and lands
+   * on the other side of a tie than the double sum: the mean must take the double path.
+   */
+  @Test
+  void aSubnormalMeanIsRoundedOnceAsInTheGeneralLoop() {
+    float a = Math.scalb(1f + 0x1p-19f, -101);
+    float b = 0x1p-141f;
+    int n = 1 << 30;
+    float[] ga = new float[SIZE];
+    float[] gb = new float[SIZE];
+    ga[0] = a;
+    gb[0] = b;
+    List<GradientStep.Partial> list =
+        List.of(new GradientStep.Partial(ga, 0, 1, 0), new GradientStep.Partial(gb, 0, n - 1, 0));
+    float expected = (float) ((0.0 + a + b) / n);
+    assertNotEquals(expected, (a + b) * (1f / n), "the case must tell the two roundings apart");
+    assertEquals(
+        Float.floatToRawIntBits(expected),
+        Float.floatToRawIntBits(AllReduce.mean(list, SIZE).grad()[0]));
   }
 
   @Test
