@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -27,9 +26,6 @@ final class Exchange {
   private static final int POLL_MS = 200;
 
   private static final int BUFFER = 1 << 16;
-
-  /** Floats of a gradient decoded at a time while the rest arrives. */
-  private static final int DECODE_FLOATS = 1 << 16;
 
   private final int params;
   private final float[][] grads;
@@ -198,25 +194,11 @@ final class Exchange {
     if (count == 0) {
       return new GradientStep.Partial(null, lossSum, 0, seconds);
     }
+    Wire.readFully(peer.in, partialBody, partialBody.length, patience);
     if (grads[p] == null) {
       grads[p] = new float[params];
     }
-    float[] g = grads[p];
-    FloatBuffer values = Wire.view(partialBody, partialBody.length).asFloatBuffer();
-    int[] decoded = {0}; // floats copied into g so far
-    // Decodes while the rest of the gradient is still arriving, a few hundred KB at a time.
-    Wire.readFully(
-        peer.in,
-        partialBody,
-        partialBody.length,
-        patience,
-        arrived -> {
-          int whole = arrived / Float.BYTES;
-          if (whole - decoded[0] >= DECODE_FLOATS || whole == params) {
-            values.get(decoded[0], g, decoded[0], whole - decoded[0]);
-            decoded[0] = whole;
-          }
-        });
-    return new GradientStep.Partial(g, lossSum, count, seconds);
+    Wire.view(partialBody, partialBody.length).asFloatBuffer().get(grads[p]);
+    return new GradientStep.Partial(grads[p], lossSum, count, seconds);
   }
 }

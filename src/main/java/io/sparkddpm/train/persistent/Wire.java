@@ -48,21 +48,6 @@ final class Wire {
    * wake up to ask {@code patience}; the bytes read so far are kept.
    */
   static void readFully(InputStream in, byte[] buf, int len, Patience patience) throws IOException {
-    readFully(in, buf, len, patience, read -> {});
-  }
-
-  /** Told how many bytes have arrived so far, after every read. */
-  interface Progress {
-    void arrived(int bytes);
-  }
-
-  /**
-   * As {@link #readFully(InputStream, byte[], int, Patience)}, telling {@code progress} after each
-   * read how many bytes have arrived, so that the caller can work on them while the rest is on its
-   * way.
-   */
-  static void readFully(InputStream in, byte[] buf, int len, Patience patience, Progress progress)
-      throws IOException {
     int off = 0;
     while (off < len) {
       int r;
@@ -76,7 +61,6 @@ final class Wire {
         throw new EOFException("the peer closed the connection after " + off + " of " + len);
       }
       off += r;
-      progress.arrived(off);
     }
   }
 
