@@ -30,13 +30,14 @@ public final class Adam {
   }
 
   /**
-   * One update of {@code params} in place with gradient {@code grad} and learning rate. Float32
-   * arithmetic in the order of torch's single-tensor CPU Adam, one rounding per tensor op: {@code
-   * exp_avg.lerp_(grad, 1 - beta1)} (a fused multiply-add, as torch's vectorized lerp), {@code
-   * exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)}, {@code denom = exp_avg_sq.sqrt()
-   * / bias_correction2_sqrt + eps} and {@code param.addcdiv_(exp_avg, denom, value=-step_size)},
-   * the scalars rounded to float as torch's kernels do. Every operation is a float one, so the JIT
-   * compiles the loop to vector instructions.
+   * One update of {@code params} in place with gradient {@code grad} and learning rate, in float32
+   * and in the order of torch's single-tensor CPU Adam: {@code exp_avg.lerp_(grad, 1 - beta1)} and
+   * {@code exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)} with fused multiply-adds
+   * (as torch's vectorized kernels: both moments then equal torch's bit for bit, see
+   * AdamParityTest), {@code denom = exp_avg_sq.sqrt() / bias_correction2_sqrt + eps} and {@code
+   * param.addcdiv_(exp_avg, denom, value=-step_size)}, the scalars rounded to float as torch's
+   * kernels do. Every operation is a float one, so the JIT compiles the loop to vector
+   * instructions.
    */
   public void update(float[] params, float[] grad, double lr) {
     step++;
