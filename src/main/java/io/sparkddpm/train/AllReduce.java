@@ -96,8 +96,7 @@ public final class AllReduce {
       // scaling by a power of two is exact while the result is a normal float. So where the float
       // result is normal it is the general loop's, bit for bit; zeros, subnormals, overflows and
       // NaNs are recomputed in double. The float pass is vectorized by the JIT.
-      double inv = 1.0 / n; // exact, so x * inv == x / n for every double x
-      float invF = (float) inv;
+      float invF = 1f / n; // exact: n is a power of two
       float[] a = grads[0];
       float[] b = grads.length == 2 ? grads[1] : null;
       return (from, to) -> {
@@ -114,7 +113,7 @@ public final class AllReduce {
         for (int i = from; i < to; i++) {
           float x = Math.abs(out[i]);
           if (!(x >= Float.MIN_NORMAL && x <= Float.MAX_VALUE)) {
-            float exact = (float) ((b == null ? 0.0 + a[i] : 0.0 + a[i] + b[i]) * inv);
+            float exact = meanAt(grads, i, n);
             out[i] = exact;
             bad += Float.isFinite(exact) ? 0 : 1;
           }
@@ -125,15 +124,20 @@ public final class AllReduce {
     return (from, to) -> {
       int bad = 0;
       for (int i = from; i < to; i++) {
-        double sum = 0;
-        for (float[] g : grads) {
-          sum += g[i];
-        }
-        float x = (float) (sum / n);
+        float x = meanAt(grads, i, n);
         out[i] = x;
         bad += Float.isFinite(x) ? 0 : 1;
       }
       return bad;
     };
+  }
+
+  /** Element {@code i} of the mean: a double sum from +0.0 in partition order, divided by n. */
+  private static float meanAt(float[][] grads, int i, int n) {
+    double sum = 0;
+    for (float[] g : grads) {
+      sum += g[i];
+    }
+    return (float) (sum / n);
   }
 }

@@ -26,14 +26,12 @@ final class Elementwise {
 
   /** Calls {@code body} over {@code [0, size)} in chunks, in parallel when there are several. */
   static void forEach(int size, Range body) {
-    int chunks = (size + CHUNK - 1) / CHUNK;
-    if (chunks <= 1) {
-      body.run(0, size);
-      return;
-    }
-    IntStream.range(0, chunks)
-        .parallel()
-        .forEach(c -> body.run(c * CHUNK, Math.min(size, (c + 1) * CHUNK)));
+    count(
+        size,
+        (from, to) -> {
+          body.run(from, to);
+          return 0;
+        });
   }
 
   /** As {@link #forEach}, returning the sum of the chunks' counts. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -58,7 +59,7 @@ class ElementwiseTest {
   @CsvSource({"1,8", "1,6", "2,128", "2,7", "3,64", "3,5", "4,8"})
   void everyLoopOfTheMeanIsBitwiseTheGeneralOne(int partials, int count) {
     Random r = new Random(partials * 31L + count);
-    List<GradientStep.Partial> list = new java.util.ArrayList<>();
+    List<GradientStep.Partial> list = new ArrayList<>();
     for (int k = 0; k < partials; k++) {
       float[] g = random(r, (float) Math.pow(10, 3 * k - 3));
       g[5] = -0.0f;
