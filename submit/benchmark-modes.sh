@@ -74,7 +74,7 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][1:]
 m = lambda k: statistics.median(r[k] for r in rows)
 over = statistics.median(r["step_s"] - r["compute_s"] for r in rows)
 serial = statistics.median(r["step_s"] - r["tasks_s"] for r in rows)
-print(f"{m('step_s')*1000:.0f}\t{m('compute_s')*1000:.0f}\t{over*1000:.0f}\t{serial*1000:.0f}\t{m('images_per_s'):.1f}\t{m('update_s')*1000:.1f}")
+print(f"{m('step_s')*1000:.0f}\t{m('compute_s')*1000:.0f}\t{over*1000:.1f}\t{serial*1000:.1f}\t{m('images_per_s'):.1f}\t{m('update_s')*1000:.1f}")
 PY
 )
   ROWS+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$row")
