@@ -11,10 +11,13 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The driver's side of one step: the same STEP frame (batch and weights, encoded once) to every
@@ -126,31 +129,46 @@ final class Exchange {
     b.position(n * Long.BYTES);
     b.asFloatBuffer().put(weights);
     List<Future<?>> sent = new ArrayList<>(peers.length);
-    for (int p = peers.length - 1; p >= 0; p--) {
-      byte[] header = headers[p];
-      Wire.view(header, header.length)
-          .putInt(Wire.STEP)
-          .put((byte) (failFirst && p == 0 ? 1 : 0))
-          .putLong(plan.step())
-          .putInt(plan.epoch())
-          .putLong(weightsId)
-          .putInt(n)
-          .putInt(params);
-      Peer peer = peers[p];
-      byte[] frame = body;
-      if (p == 0) {
-        peer.send(header, frame, len);
-      } else {
-        sent.add(
-            writers.submit(
-                () -> {
-                  peer.send(header, frame, len);
-                  return null;
-                }));
+    boolean allSent = false;
+    try {
+      for (int p = peers.length - 1; p >= 0; p--) {
+        byte[] header = headers[p];
+        Wire.view(header, header.length)
+            .putInt(Wire.STEP)
+            .put((byte) (failFirst && p == 0 ? 1 : 0))
+            .putLong(plan.step())
+            .putInt(plan.epoch())
+            .putLong(weightsId)
+            .putInt(n)
+            .putInt(params);
+        Peer peer = peers[p];
+        byte[] frame = body;
+        if (p == 0) {
+          peer.send(header, frame, len);
+        } else {
+          sent.add(
+              writers.submit(
+                  () -> {
+                    peer.send(header, frame, len);
+                    return null;
+                  }));
+        }
       }
-    }
-    for (Future<?> f : sent) {
-      awaitSent(f);
+      for (Future<?> f : sent) {
+        awaitSent(f, patience);
+      }
+      allSent = true;
+    } finally {
+      if (!allSent) {
+        // No writer may go on sending from the frame buffer the next step re-encodes: closing the
+        // connections ends their writes, and they are waited for.
+        for (Peer peer : peers) {
+          peer.close();
+        }
+        for (Future<?> f : sent) {
+          settle(f);
+        }
+      }
     }
     List<GradientStep.Partial> partials = new ArrayList<>(peers.length);
     for (int p = 0; p < peers.length; p++) {
@@ -160,18 +178,42 @@ final class Exchange {
   }
 
   /**
-   * Waits for a writer's frame to be sent. No deadline of its own: a peer that stops reading fails
-   * its partial's read, and abandoning the stage closes the socket, which ends the write.
+   * Waits for a writer's frame to be sent, asking {@code patience} every {@link #POLL_MS}: a task
+   * that stops reading blocks the writer, so the wait ends with the stage's job or the exchange
+   * timeout, as a read does.
    */
-  private static void awaitSent(Future<?> f) throws IOException {
-    try {
-      f.get();
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      throw c instanceof IOException io ? io : new IOException("sending a step", c);
-    } catch (InterruptedException e) {
+  private static void awaitSent(Future<?> f, Wire.Patience patience) throws IOException {
+    while (true) {
+      try {
+        f.get(POLL_MS, TimeUnit.MILLISECONDS);
+        return;
+      } catch (TimeoutException e) {
+        patience.check();
+      } catch (ExecutionException e) {
+        Throwable c = e.getCause();
+        throw c instanceof IOException io ? io : new IOException("sending a step", c);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while sending a step", e);
+      }
+    }
+  }
+
+  /** Waits until a writer has stopped (its connection is closed, so it does soon). */
+  private static void settle(Future<?> f) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        f.get();
+        break;
+      } catch (ExecutionException | CancellationException e) {
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted while sending a step", e);
     }
   }
 

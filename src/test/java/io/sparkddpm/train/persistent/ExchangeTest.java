@@ -1,0 +1,75 @@
+package io.sparkddpm.train.persistent;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.train.StepPlan;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The driver's side of a step against tasks played by plain sockets on 127.0.0.1. */
+class ExchangeTest {
+  /**
+   * A task that stops reading its STEP frame (alive, connected, silent) must not hang the driver:
+   * partition 1's frame goes through a writer thread, which blocks once the socket buffers are
+   * full, and the wait for it gives up at the exchange timeout like a read does. The connections
+   * are closed when the step fails, so the writer ends too.
+   */
+  @Test
+  void aTaskThatStopsReadingEndsTheStepAtTheTimeoutInsteadOfHangingTheDriver() throws Exception {
+    int params = 1 << 20; // a 4 MB frame, far more than partition 1's socket buffers below hold
+    try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getLoopbackAddress());
+        Socket task0 = new Socket(server.getInetAddress(), server.getLocalPort());
+        Socket driver0 = server.accept();
+        Socket task1 = new Socket()) {
+      task1.setReceiveBufferSize(1 << 16); // fixed before connecting: no autotuning
+      task1.connect(server.getLocalSocketAddress());
+      Socket driver1 = server.accept();
+      driver1.setSendBufferSize(1 << 16);
+      Thread drain = new Thread(() -> drain(task0)); // partition 0 reads its frame, never replies
+      drain.setDaemon(true);
+      drain.start();
+      Exchange.Peer[] peers = {new Exchange.Peer(driver0), new Exchange.Peer(driver1)};
+      Exchange exchange = new Exchange(params, 2);
+      StepPlan plan =
+          new StepPlan(
+              0, 0, new long[] {0, 1}, 1, new float[] {0.5f}, PixelRange.MINUS_ONE_TO_ONE, false);
+      long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+      Wire.Patience patience =
+          () -> {
+            if (System.nanoTime() > deadline) {
+              throw new SocketTimeoutException("waited 2000 ms for the step");
+            }
+          };
+      try {
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(60),
+            () ->
+                assertThrows(
+                    SocketTimeoutException.class,
+                    () -> exchange.step(peers, plan, new float[params], 7, false, patience)));
+      } finally {
+        exchange.close();
+      }
+      assertTrue(driver0.isClosed() && driver1.isClosed(), "the step's connections are closed");
+    }
+  }
+
+  private static void drain(Socket s) {
+    byte[] buf = new byte[1 << 16];
+    try (InputStream in = s.getInputStream()) {
+      while (in.read(buf) >= 0) {
+        // discard
+      }
+    } catch (java.io.IOException e) {
+      // closed: done
+    }
+  }
+}
