@@ -22,7 +22,7 @@ BASELINE=""
 BASELINE_ARGS=""
 SKIP_JOBS=0
 SKIP_MODES=0
-MODE_STEPS=12
+MODE_STEPS=50
 ROUNDS=2
 ROUND=1
 usage() {
@@ -33,14 +33,15 @@ Usage: submit/bench.sh [--steps N] [--sample-steps N] [--rounds N] [--quick] [--
   --rounds N        run the PyTorch, plain Java, TrainJob (and baseline) rows N times, every other round in
                     reverse order, and pool each row's timed steps (default $ROUNDS): a machine
                     that speeds up or slows down during the run then favours no row
-  --quick           --steps 3 --sample-steps 12 --rounds 1: a try in a few minutes
+  --quick           --steps 3 --sample-steps 12 --rounds 1 --mode-steps 20: a try in a few minutes
   --baseline REF    also run the plain Java rows for git revision REF (before/after a change)
   --baseline-args A Maven options for the baseline's build, e.g. another engine version:
                     "-Ddjl.version=0.36.0 -Dpytorch.version=2.7.1"
   --no-jobs         skip the TrainJob and SampleJob rows
   --no-modes        skip the per-step overhead rows of --mode per-step|persistent
                     (submit/benchmark-modes.sh: tiny UNet, P = 1, 2, local[2] and a 2-worker
-                    standalone cluster on 127.0.0.1; --mode-steps N steps each, default $MODE_STEPS)
+                    standalone cluster on 127.0.0.1; --mode-steps N steps each, default $MODE_STEPS,
+                    the first 10 left out as warm-up)
 Needs Java 17, Maven, python3 >= 3.10 (pip reaches PyPI on the first run).
 USAGE
 }
@@ -49,7 +50,7 @@ while [[ $# -gt 0 ]]; do
     --steps) STEPS="${2:?}"; shift 2 ;;
     --sample-steps) SAMPLE_STEPS="${2:?}"; shift 2 ;;
     --rounds) ROUNDS="${2:?}"; shift 2 ;;
-    --quick) STEPS=3; SAMPLE_STEPS=12; ROUNDS=1; shift ;;
+    --quick) STEPS=3; SAMPLE_STEPS=12; ROUNDS=1; MODE_STEPS=20; shift ;;
     --baseline) BASELINE="${2:?}"; shift 2 ;;
     --baseline-args) BASELINE_ARGS="${2:?}"; shift 2 ;;
     --no-jobs) SKIP_JOBS=1; shift ;;

@@ -5,22 +5,26 @@
 # script starts on 127.0.0.1 on free ports and stops again. A tiny UNet (block_out_channels
 # 16/32/32, 8 norm groups) keeps a step's computation at tens of milliseconds, so the overhead
 # (step_s - compute_s of metrics.jsonl: the driver's wall time of a step minus its slowest task's
-# own computation) is visible. Medians over steps 2..N (step 1 builds models and launches).
+# own computation) is visible. Medians (and means) over steps W+1..N: step 1 builds models and
+# launches, and the next steps are slower while the JVMs compile the step's code (at P = 2 on this
+# machine steps 2-5 took 14-30 ms of overhead, steps 30-60 about 8); --warmup W (default 10) leaves
+# them out, so the figures are those of a long run.
 # Every task runs one libtorch thread (spark.task.cpus=1): on a busy machine, two OpenMP threads
 # that spin-wait for each other measure the machine's contention rather than the mode's cost.
-#   submit/benchmark-modes.sh [--steps N] [--batch-size B] [--where local|standalone|both] [--tsv]
+#   submit/benchmark-modes.sh [--steps N] [--warmup W] [--batch-size B] [--where local|standalone|both] [--tsv]
 # --tsv prints only machine-readable rows (for submit/bench.sh):
-#   where<TAB>mode<TAB>P<TAB>step_ms<TAB>compute_ms<TAB>overhead_ms<TAB>serial_overhead_ms<TAB>images_per_s<TAB>update_ms
+#   where<TAB>mode<TAB>P<TAB>step_ms<TAB>compute_ms<TAB>overhead_ms<TAB>serial_overhead_ms<TAB>images_per_s<TAB>update_ms<TAB>overhead_mean_ms<TAB>steps
 # serial_overhead_ms = step_s - tasks_s (all tasks' computation added up): the figure to read on
 # local[2] with P = 2, where the two tasks share one JVM and take turns on its model.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-STEPS=20; BATCH=2; WHERE=both; TSV=0
-usage() { echo "Usage: submit/benchmark-modes.sh [--steps N (default $STEPS)] [--batch-size B (default $BATCH)] [--where local|standalone|both] [--tsv]"; }
+STEPS=50; WARMUP=10; BATCH=2; WHERE=both; TSV=0
+usage() { echo "Usage: submit/benchmark-modes.sh [--steps N (default $STEPS)] [--warmup W (default $WARMUP)] [--batch-size B (default $BATCH)] [--where local|standalone|both] [--tsv]"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --steps) STEPS="${2:?}"; shift 2 ;;
+    --warmup) WARMUP="${2:?}"; shift 2 ;;
     --batch-size) BATCH="${2:?}"; shift 2 ;;
     --where) WHERE="${2:?}"; shift 2 ;;
     --tsv) TSV=1; shift ;;
@@ -29,6 +33,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 case "$WHERE" in local|standalone|both) ;; *) usage >&2; die "--where: local, standalone or both" ;; esac
+[[ "$WARMUP" =~ ^[1-9][0-9]*$ && "$STEPS" =~ ^[0-9]+$ ]] || die "--steps and --warmup: whole numbers, --warmup at least 1"
+(( STEPS >= WARMUP + 3 )) || die "--steps $STEPS: at least --warmup + 3 ($((WARMUP + 3))) so that 3 steps are measured"
 require_tool python3 "used to pick free ports and summarise metrics.jsonl"
 require_tool mvn "install Maven 3.8+"
 "$PROJECT_DIR/submit/fetch-mnist.sh" >/dev/null
@@ -68,13 +74,16 @@ run() {
 ROWS=()
 record() { # record WHERE MODE P NAME
   local row
-  row=$(python3 - "$OUT/$4/metrics.jsonl" <<'PY'
+  row=$(python3 - "$OUT/$4/metrics.jsonl" "$WARMUP" <<'PY'
 import json, statistics, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][1:]
+warmup = int(sys.argv[2])
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][warmup:]
 m = lambda k: statistics.median(r[k] for r in rows)
-over = statistics.median(r["step_s"] - r["compute_s"] for r in rows)
+over = [r["step_s"] - r["compute_s"] for r in rows]
 serial = statistics.median(r["step_s"] - r["tasks_s"] for r in rows)
-print(f"{m('step_s')*1000:.0f}\t{m('compute_s')*1000:.0f}\t{over*1000:.1f}\t{serial*1000:.1f}\t{m('images_per_s'):.1f}\t{m('update_s')*1000:.1f}")
+print(f"{m('step_s')*1000:.0f}\t{m('compute_s')*1000:.0f}\t{statistics.median(over)*1000:.1f}\t"
+      f"{serial*1000:.1f}\t{m('images_per_s'):.1f}\t{m('update_s')*1000:.1f}\t"
+      f"{statistics.mean(over)*1000:.1f}\t{rows[0]['step']}..{rows[-1]['step']}")
 PY
 )
   ROWS+=("$1"$'\t'"$2"$'\t'"$3"$'\t'"$row")
@@ -122,16 +131,16 @@ if [[ "$WHERE" != local ]]; then
 fi
 
 if [[ "$TSV" == 1 ]]; then
-  printf 'where\tmode\tP\tstep_ms\tcompute_ms\toverhead_ms\tserial_overhead_ms\timages_per_s\tupdate_ms\n'
+  printf 'where\tmode\tP\tstep_ms\tcompute_ms\toverhead_ms\tserial_overhead_ms\timages_per_s\tupdate_ms\toverhead_mean_ms\tsteps\n'
   printf '%s\n' "${ROWS[@]}"
   exit 0
 fi
-echo "tiny UNet (16/32/32, 8 groups), batch $BATCH, $STEPS steps per run, medians of steps 2..$STEPS, $(nproc) cores"
+echo "tiny UNet (16/32/32, 8 groups), batch $BATCH, $STEPS steps per run, medians of steps $((WARMUP + 1))..$STEPS, $(nproc) cores"
 echo "overhead = step_s - compute_s: the driver's wall time of a step minus the slowest task's computation"
 echo "serial = step_s - tasks_s: the overhead when the tasks take turns (P = 2 in one local JVM)"
-echo "update = update_s: the driver's sum of partials, Adam and EMA (part of the overhead)"
-printf '%-16s %-11s %2s %9s %11s %12s %10s %9s %9s\n' where mode P step_ms compute_ms overhead_ms serial_ms images/s update_ms
+echo "update = update_s: the driver's sum of partials, Adam and EMA (part of the overhead); mean = the overhead's mean"
+printf '%-16s %-11s %2s %9s %11s %12s %10s %9s %9s %9s\n' where mode P step_ms compute_ms overhead_ms serial_ms images/s update_ms mean_ms
 for r in "${ROWS[@]}"; do
-  IFS=$'\t' read -r w m p s c o x i u <<<"$r"
-  printf '%-16s %-11s %2s %9s %11s %12s %10s %9s %9s\n' "$w" "$m" "$p" "$s" "$c" "$o" "$x" "$i" "$u"
+  IFS=$'\t' read -r w m p s c o x i u a _ <<<"$r"
+  printf '%-16s %-11s %2s %9s %11s %12s %10s %9s %9s %9s\n' "$w" "$m" "$p" "$s" "$c" "$o" "$x" "$i" "$u" "$a"
 done

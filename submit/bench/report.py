@@ -107,17 +107,19 @@ def main(raw, out):
         lines += [
             "",
             "Per-step overhead of the training modes (submit/benchmark-modes.sh: tiny UNet 16/32/32, "
-            "batch 2, one libtorch thread a task; medians of steps 2..N; overhead = step_s - compute_s, "
+            f"batch 2, one libtorch thread a task; medians of steps {modes[0].get('steps', '2..N')}, after "
+            "the JVMs' warm-up; overhead = step_s - compute_s, "
             "serial = step_s - tasks_s, the figure for local[2] with P = 2 where the tasks take turns; "
             "driver update = update_s, the driver's sum of partials, Adam and EMA, part of the overhead):",
             "",
-            "| where | mode | P | step ms | compute ms | overhead ms | serial overhead ms | driver update ms |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
+            "| where | mode | P | step ms | compute ms | overhead ms | serial overhead ms | driver update ms | overhead mean ms |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for m in modes:
             lines.append(
                 f"| {m['where']} | {m['mode']} | {m['P']} | {m['step_ms']} | {m['compute_ms']} | "
-                f"{m['overhead_ms']} | {m['serial_overhead_ms']} | {m.get('update_ms', '')} |"
+                f"{m['overhead_ms']} | {m['serial_overhead_ms']} | {m.get('update_ms', '')} | "
+                f"{m.get('overhead_mean_ms', '')} |"
             )
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "bench.md"), "w") as f:
@@ -146,7 +148,7 @@ def read_modes(path):
     if not os.path.exists(path):
         return []
     keys = ["where", "mode", "P", "step_ms", "compute_ms", "overhead_ms", "serial_overhead_ms",
-            "images_per_s", "update_ms"]
+            "images_per_s", "update_ms", "overhead_mean_ms", "steps"]
     rows = []
     for line in open(path):
         if line.strip() and "where\tmode" not in line and not line.startswith("#"):
