@@ -74,13 +74,19 @@ public final class FlatParameters {
 
   /**
    * As {@link #load(float[])}, from {@code values}' remaining bytes: {@link #size} floats in the
-   * buffer's byte order (a frame as it came off the wire; one bulk copy, byte-swapped when that
-   * order is not native). The buffer's position is left as it was.
+   * buffer's byte order (a frame as it came off the wire). A direct buffer in native order is read
+   * by libtorch in place (one copy); any other goes through the staging buffer (one more bulk copy,
+   * byte-swapped when the order is not native). The buffer's position is left as it was.
    */
   public void load(ByteBuffer values) {
     if (values.remaining() != size * Float.BYTES) {
       throw new IllegalArgumentException(
           "weights: " + values.remaining() + " bytes for a model of " + size + " parameters");
+    }
+    if (values.isDirect() && values.order() == ByteOrder.nativeOrder()) {
+      // libtorch reads the caller's buffer in place: one copy, into the flat tensor
+      loadFrom(values.slice().order(ByteOrder.nativeOrder()));
+      return;
     }
     staged().put(values.asFloatBuffer());
     loadStaged();
@@ -94,10 +100,18 @@ public final class FlatParameters {
 
   /** Copies the staging buffer's {@link #size} floats into the flat tensor. */
   private void loadStaged() {
+    loadFrom(staging);
+  }
+
+  /**
+   * Copies {@link #size} floats from {@code direct} (native order, from its start) into the flat
+   * tensor.
+   */
+  private void loadFrom(ByteBuffer direct) {
     boolean gradMode = JniUtils.isGradMode();
     JniUtils.setGradMode(false); // an in-place write to leaves that require grad
     try (PtNDManager scratch = (PtNDManager) flat.getManager().newSubManager()) {
-      PtNDArray src = (PtNDArray) scratch.create(staging, new Shape(size), DataType.FLOAT32);
+      PtNDArray src = (PtNDArray) scratch.create(direct, new Shape(size), DataType.FLOAT32);
       JniUtils.indexSet(flat, src, new long[] {0}, new long[] {size}, new long[] {1});
     } finally {
       JniUtils.setGradMode(gradMode);

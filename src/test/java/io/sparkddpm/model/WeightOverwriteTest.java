@@ -204,7 +204,12 @@ class WeightOverwriteTest {
           flat.load(values);
         } else {
           ByteOrder order = round == 2 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
-          ByteBuffer frame = ByteBuffer.allocate(8 + total * Float.BYTES).order(order);
+          // little-endian in a direct buffer (read in place where that is the native order),
+          // big-endian in a heap buffer (through the staging buffer, byte-swapped)
+          int bytes = 8 + total * Float.BYTES;
+          ByteBuffer frame =
+              (round == 2 ? ByteBuffer.allocateDirect(bytes) : ByteBuffer.allocate(bytes))
+                  .order(order);
           frame.position(8);
           frame.asFloatBuffer().put(values);
           flat.load(frame);

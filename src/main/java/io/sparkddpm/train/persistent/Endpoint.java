@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -39,7 +40,10 @@ final class Endpoint implements AutoCloseable {
   /** Listens on {@code host}, port chosen by the system, until {@link #close()}. */
   Endpoint(InetAddress host) throws IOException {
     new SecureRandom().nextBytes(secret);
-    server = new ServerSocket();
+    // A channel's socket: accepted sockets then have channels, which the exchange reads and writes
+    // in blocking mode from direct buffers; the hello is read through the socket's stream with a
+    // timeout.
+    server = ServerSocketChannel.open().socket();
     server.bind(new InetSocketAddress(host, 0), 64);
     acceptor = new Thread(this::acceptLoop, "persistent-stage-endpoint");
     acceptor.setDaemon(true);

@@ -2,13 +2,10 @@ package io.sparkddpm.train.persistent;
 
 import io.sparkddpm.train.GradientStep;
 import io.sparkddpm.train.StepPlan;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -16,23 +13,26 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The driver's side of one step: the same STEP frame (batch and weights, encoded once) to every
- * task, then each task's PARTIAL read in partition order. Buffers are kept from step to step; a
- * returned partial's gradient is valid until the next step.
+ * The driver's side of one step: the same STEP frame (batch and weights, encoded once into a direct
+ * buffer) to every task, then each task's PARTIAL read in partition order. Frames go through the
+ * sockets' channels in blocking mode, straight from and into direct buffers (no copy of the JDK's
+ * own on the way); a watchdog asks the caller's patience every {@link #POLL_MS} and closes the
+ * step's connections when it gives up, which ends a blocked read or write. Buffers are kept from
+ * step to step; a returned partial's gradient is valid until the next step.
  */
 final class Exchange {
-  /** How often a blocked read wakes up to ask whether to keep waiting. */
+  /** How often the watchdog asks whether to keep waiting. */
   private static final int POLL_MS = 200;
-
-  private static final int BUFFER = 1 << 16;
 
   private final int params;
   private final float[][] grads;
-  private final byte[][] headers;
+  private final ByteBuffer[] headers;
 
   /**
    * Writes the frames of partitions 1.. while the calling thread writes partition 0's, so that the
@@ -40,36 +40,38 @@ final class Exchange {
    */
   private final ExecutorService writers;
 
-  private final byte[] partialHeader = new byte[Wire.PARTIAL_HEADER_BYTES];
-  private byte[] body;
-  private final byte[] partialBody;
+  private final ScheduledExecutorService watchdog;
+
+  private final ByteBuffer partialHeader =
+      ByteBuffer.allocate(Wire.PARTIAL_HEADER_BYTES).order(Wire.ORDER);
+  private ByteBuffer body;
+  private final ByteBuffer partialBody;
 
   /** One connected task. */
   static final class Peer {
     private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
+    private final SocketChannel channel;
 
+    /** {@code socket} must have a channel (accepted by a {@code ServerSocketChannel}'s socket). */
     Peer(Socket socket) throws IOException {
       this.socket = socket;
-      socket.setSoTimeout(POLL_MS);
-      in = new BufferedInputStream(socket.getInputStream(), BUFFER);
-      out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
+      this.channel = socket.getChannel();
+      if (channel == null) {
+        throw new IOException("a persistent-stage connection needs a socket channel");
+      }
     }
 
-    /** Writes one frame: a header and {@code len} bytes of {@code body}. */
-    void send(byte[] header, byte[] body, int len) throws IOException {
-      out.write(header);
-      out.write(body, 0, len);
-      out.flush();
+    /** Writes one frame: a header and the body's remaining bytes. */
+    void send(ByteBuffer header, ByteBuffer body) throws IOException {
+      Wire.writeFully(channel, header);
+      Wire.writeFully(channel, body);
     }
 
     /** Tells the task the run is over. */
     void stop() throws IOException {
-      byte[] frame = new byte[Wire.STEP_HEADER_BYTES];
-      Wire.view(frame, frame.length).putInt(Wire.STOP);
-      out.write(frame);
-      out.flush();
+      ByteBuffer frame = ByteBuffer.allocate(Wire.STEP_HEADER_BYTES).order(Wire.ORDER);
+      frame.putInt(Wire.STOP).clear();
+      Wire.writeFully(channel, frame);
     }
 
     void close() {
@@ -84,8 +86,11 @@ final class Exchange {
   Exchange(int params, int partitions) {
     this.params = params;
     this.grads = new float[partitions][];
-    this.headers = new byte[partitions][Wire.STEP_HEADER_BYTES];
-    this.partialBody = new byte[params * Float.BYTES];
+    this.headers = new ByteBuffer[partitions];
+    for (int p = 0; p < partitions; p++) {
+      headers[p] = ByteBuffer.allocate(Wire.STEP_HEADER_BYTES).order(Wire.ORDER);
+    }
+    this.partialBody = ByteBuffer.allocateDirect(params * Float.BYTES).order(Wire.ORDER);
     this.writers =
         partitions < 2
             ? null
@@ -96,13 +101,21 @@ final class Exchange {
                   t.setDaemon(true);
                   return t;
                 });
+    this.watchdog =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "persistent-stage-watchdog");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
-  /** Stops the writer threads. */
+  /** Stops the writer and watchdog threads. */
   void close() {
     if (writers != null) {
       writers.shutdownNow();
     }
+    watchdog.shutdownNow();
   }
 
   int params() {
@@ -112,6 +125,8 @@ final class Exchange {
   /**
    * Sends step {@code plan} with {@code weights} (known to the executors as {@code weightsId}) and
    * returns the partials in partition order; {@code failFirst} asks partition 0 to fail (tests).
+   * {@code patience} is asked every {@link #POLL_MS}; when it throws, the step's connections are
+   * closed and its exception is what this method throws.
    */
   List<GradientStep.Partial> step(
       Peer[] peers,
@@ -121,41 +136,80 @@ final class Exchange {
       boolean failFirst,
       Wire.Patience patience)
       throws IOException {
+    AtomicReference<IOException> gaveUp = new AtomicReference<>();
+    ScheduledFuture<?> watch =
+        watchdog.scheduleWithFixedDelay(
+            () -> {
+              try {
+                patience.check();
+              } catch (IOException e) {
+                if (gaveUp.compareAndSet(null, e)) {
+                  for (Peer peer : peers) {
+                    peer.close(); // ends blocked reads and writes
+                  }
+                }
+              }
+            },
+            POLL_MS,
+            POLL_MS,
+            TimeUnit.MILLISECONDS);
+    try {
+      return exchange(peers, plan, weights, weightsId, failFirst);
+    } catch (IOException e) {
+      IOException why = gaveUp.get();
+      if (why != null) {
+        why.addSuppressed(e);
+        throw why;
+      }
+      throw e;
+    } finally {
+      watch.cancel(false);
+    }
+  }
+
+  private List<GradientStep.Partial> exchange(
+      Peer[] peers, StepPlan plan, float[] weights, long weightsId, boolean failFirst)
+      throws IOException {
     int n = plan.batch().length;
     int len = n * Long.BYTES + params * Float.BYTES;
-    body = Wire.ensure(body, len);
-    ByteBuffer b = Wire.view(body, len);
-    b.asLongBuffer().put(plan.batch());
-    b.position(n * Long.BYTES);
-    b.asFloatBuffer().put(weights);
+    if (body == null || body.capacity() < len) {
+      body = ByteBuffer.allocateDirect(len).order(Wire.ORDER);
+    }
+    body.clear();
+    body.asLongBuffer().put(plan.batch());
+    body.position(n * Long.BYTES);
+    body.asFloatBuffer().put(weights);
+    body.position(0).limit(len);
     List<Future<?>> sent = new ArrayList<>(peers.length);
     boolean allSent = false;
     try {
       for (int p = peers.length - 1; p >= 0; p--) {
-        byte[] header = headers[p];
-        Wire.view(header, header.length)
+        ByteBuffer header = headers[p];
+        header
+            .clear()
             .putInt(Wire.STEP)
             .put((byte) (failFirst && p == 0 ? 1 : 0))
             .putLong(plan.step())
             .putInt(plan.epoch())
             .putLong(weightsId)
             .putInt(n)
-            .putInt(params);
+            .putInt(params)
+            .flip();
         Peer peer = peers[p];
-        byte[] frame = body;
+        ByteBuffer frame = body.duplicate(); // a position of its own for each writer
         if (p == 0) {
-          peer.send(header, frame, len);
+          peer.send(header, frame);
         } else {
           sent.add(
               writers.submit(
                   () -> {
-                    peer.send(header, frame, len);
+                    peer.send(header, frame);
                     return null;
                   }));
         }
       }
       for (Future<?> f : sent) {
-        awaitSent(f, patience);
+        awaitSent(f);
       }
       allSent = true;
     } finally {
@@ -172,30 +226,24 @@ final class Exchange {
     }
     List<GradientStep.Partial> partials = new ArrayList<>(peers.length);
     for (int p = 0; p < peers.length; p++) {
-      partials.add(read(peers[p], p, n, patience));
+      partials.add(read(peers[p], p, n));
     }
     return partials;
   }
 
   /**
-   * Waits for a writer's frame to be sent, asking {@code patience} every {@link #POLL_MS}: a task
-   * that stops reading blocks the writer, so the wait ends with the stage's job or the exchange
-   * timeout, as a read does.
+   * Waits for a writer's frame to be sent. A task that stops reading blocks the writer until the
+   * watchdog gives up and closes the connections, which ends the write.
    */
-  private static void awaitSent(Future<?> f, Wire.Patience patience) throws IOException {
-    while (true) {
-      try {
-        f.get(POLL_MS, TimeUnit.MILLISECONDS);
-        return;
-      } catch (TimeoutException e) {
-        patience.check();
-      } catch (ExecutionException e) {
-        Throwable c = e.getCause();
-        throw c instanceof IOException io ? io : new IOException("sending a step", c);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException("interrupted while sending a step", e);
-      }
+  private static void awaitSent(Future<?> f) throws IOException {
+    try {
+      f.get();
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      throw c instanceof IOException io ? io : new IOException("sending a step", c);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while sending a step", e);
     }
   }
 
@@ -218,10 +266,10 @@ final class Exchange {
   }
 
   /** Reads partition {@code p}'s PARTIAL, checking every length before using it. */
-  private GradientStep.Partial read(Peer peer, int p, int batch, Wire.Patience patience)
-      throws IOException {
-    Wire.readFully(peer.in, partialHeader, partialHeader.length, patience);
-    ByteBuffer h = Wire.view(partialHeader, partialHeader.length);
+  private GradientStep.Partial read(Peer peer, int p, int batch) throws IOException {
+    partialHeader.clear();
+    Wire.readFully(peer.channel, partialHeader);
+    ByteBuffer h = partialHeader.flip();
     int kind = h.getInt();
     if (kind != Wire.PARTIAL) {
       throw new IOException("partition " + p + " sent frame kind " + kind + ", not a partial");
@@ -236,11 +284,12 @@ final class Exchange {
     if (count == 0) {
       return new GradientStep.Partial(null, lossSum, 0, seconds);
     }
-    Wire.readFully(peer.in, partialBody, partialBody.length, patience);
+    partialBody.clear();
+    Wire.readFully(peer.channel, partialBody);
     if (grads[p] == null) {
       grads[p] = new float[params];
     }
-    Wire.view(partialBody, partialBody.length).asFloatBuffer().get(grads[p]);
+    partialBody.flip().asFloatBuffer().get(grads[p]);
     return new GradientStep.Partial(grads[p], lossSum, count, seconds);
   }
 }

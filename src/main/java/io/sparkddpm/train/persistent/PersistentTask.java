@@ -6,8 +6,6 @@ import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.train.GradientStep;
 import io.sparkddpm.train.Shard;
 import io.sparkddpm.train.StepPlan;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import org.apache.spark.TaskContext;
 import scala.runtime.AbstractFunction1;
 
@@ -40,7 +39,6 @@ record PersistentTask(
     int timeoutMs)
     implements Serializable {
   private static final long serialVersionUID = 1L;
-  private static final int BUFFER = 1 << 16;
 
   /** The task as the Scala function {@code RDDBarrier.mapPartitions} takes. */
   Function asFunction() {
@@ -76,17 +74,24 @@ record PersistentTask(
   /** Serves steps until the driver's stop; returns how many. */
   long serve(Shard shard, int partition) throws IOException {
     ExecutorModels.Loaded m = ExecutorModels.get(UNetConfig.fromJson(configJson, "task config"));
-    try (Socket socket = new Socket()) {
+    try (SocketChannel channel = SocketChannel.open()) {
+      Socket socket = channel.socket();
       socket.connect(new InetSocketAddress(host, port), timeoutMs);
       socket.setTcpNoDelay(true);
       socket.setSoTimeout(timeoutMs);
-      InputStream in = new BufferedInputStream(socket.getInputStream(), BUFFER);
-      OutputStream out = new BufferedOutputStream(socket.getOutputStream(), BUFFER);
+      // The hello and every frame header go through the socket's streams, whose reads time out;
+      // the bodies through the channel, straight into and out of direct buffers. The streams are
+      // not buffered, so no byte of a body is read ahead into them.
+      InputStream in = socket.getInputStream();
+      OutputStream out = socket.getOutputStream();
       hello(in, out, partition);
       byte[] header = new byte[Wire.STEP_HEADER_BYTES];
-      byte[] body = null;
+      ByteBuffer batchBytes = ByteBuffer.allocateDirect(maxBatch * Long.BYTES).order(Wire.ORDER);
+      ByteBuffer weights = ByteBuffer.allocateDirect(params * Float.BYTES).order(Wire.ORDER);
       // the PARTIAL frame: the gradient is written into it by the step itself
-      byte[] reply = new byte[Wire.PARTIAL_HEADER_BYTES + params * Float.BYTES];
+      ByteBuffer reply =
+          ByteBuffer.allocateDirect(Wire.PARTIAL_HEADER_BYTES + params * Float.BYTES)
+              .order(Wire.ORDER);
       for (long served = 0; ; served++) {
         Wire.readFully(in, header, header.length, this::timedOut);
         ByteBuffer h = Wire.view(header, header.length);
@@ -96,38 +101,40 @@ record PersistentTask(
         int epoch = h.getInt();
         long weightsId = h.getLong();
         int n = Wire.checkLength("batch size", h.getInt(), maxBatch);
-        Wire.checkLength("parameter count", h.getInt(), params);
+        int floats = Wire.checkLength("parameter count", h.getInt(), params);
         if (kind == Wire.STOP) {
           return served;
         }
         if (kind != Wire.STEP) {
           throw new IOException("unexpected frame kind " + kind);
         }
-        int len = n * Long.BYTES + params * Float.BYTES;
-        body = Wire.ensure(body, len);
-        Wire.readFully(in, body, len, this::timedOut);
-        ByteBuffer b = Wire.view(body, len);
+        if (floats != params) {
+          throw new IOException("parameter count " + floats + ", the model has " + params);
+        }
+        batchBytes.clear().limit(n * Long.BYTES);
+        Wire.readFully(channel, batchBytes);
         long[] batch = new long[n];
-        b.asLongBuffer().get(batch);
-        b.position(n * Long.BYTES); // b's remaining bytes: the weights
+        batchBytes.flip().asLongBuffer().get(batch);
+        weights.clear();
+        Wire.readFully(channel, weights);
+        weights.flip();
         if (fail) {
           throw new IllegalStateException(
               "injected failure (--inject-failure-at-step) in step " + step);
         }
         StepPlan plan = new StepPlan(step, epoch, batch, seed, alphasCumprod, range, false);
-        ByteBuffer frame = Wire.view(reply, reply.length);
-        frame.position(Wire.PARTIAL_HEADER_BYTES);
+        reply.clear().position(Wire.PARTIAL_HEADER_BYTES);
         GradientStep.Partial p;
         synchronized (ExecutorModels.STEP_LOCK) {
-          m.load(b, weightsId);
-          p = GradientStep.compute(m.model(), m.manager(), m.device(), shard, plan, frame);
+          m.load(weights, weightsId);
+          p = GradientStep.compute(m.model(), m.manager(), m.device(), shard, plan, reply);
         }
-        int floats = p.count() == 0 ? 0 : params;
-        frame.clear();
-        frame.putInt(Wire.PARTIAL).putInt(p.count()).putDouble(p.lossSum()).putDouble(p.seconds());
-        frame.putInt(floats);
-        out.write(reply, 0, Wire.PARTIAL_HEADER_BYTES + floats * Float.BYTES);
-        out.flush();
+        int sent = p.count() == 0 ? 0 : params;
+        reply.clear();
+        reply.putInt(Wire.PARTIAL).putInt(p.count()).putDouble(p.lossSum()).putDouble(p.seconds());
+        reply.putInt(sent);
+        reply.position(0).limit(Wire.PARTIAL_HEADER_BYTES + sent * Float.BYTES);
+        Wire.writeFully(channel, reply);
       }
     }
   }

@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.WritableByteChannel;
 
 /**
  * The binary framing between the driver and the persistent stage's tasks. Every frame is a
@@ -64,14 +66,29 @@ final class Wire {
     }
   }
 
+  /**
+   * Reads from {@code ch} (blocking) until {@code buf} is full. No timeout of its own: whoever
+   * waits closes the channel to give up.
+   */
+  static void readFully(ReadableByteChannel ch, ByteBuffer buf) throws IOException {
+    while (buf.hasRemaining()) {
+      if (ch.read(buf) < 0) {
+        throw new EOFException(
+            "the peer closed the connection after " + buf.position() + " of " + buf.limit());
+      }
+    }
+  }
+
+  /** Writes all of {@code buf}'s remaining bytes to {@code ch} (blocking). */
+  static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
+    while (buf.hasRemaining()) {
+      ch.write(buf);
+    }
+  }
+
   /** A little-endian view of the first {@code len} bytes of {@code buf}. */
   static ByteBuffer view(byte[] buf, int len) {
     return ByteBuffer.wrap(buf, 0, len).order(ORDER);
-  }
-
-  /** {@code buf} when it holds {@code len} bytes, else a new array that does. */
-  static byte[] ensure(byte[] buf, int len) {
-    return buf != null && buf.length >= len ? buf : new byte[len];
   }
 
   /** A length read from a peer, checked against the largest the run allows. */

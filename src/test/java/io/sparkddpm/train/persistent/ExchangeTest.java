@@ -8,9 +8,11 @@ import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.train.StepPlan;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -19,16 +21,19 @@ class ExchangeTest {
   /**
    * A task that stops reading its STEP frame (alive, connected, silent) must not hang the driver:
    * partition 1's frame goes through a writer thread, which blocks once the socket buffers are
-   * full, and the wait for it gives up at the exchange timeout like a read does. The connections
-   * are closed when the step fails, so the writer ends too.
+   * full; the exchange's watchdog gives up at the timeout and closes the step's connections, which
+   * ends the blocked write, and the step fails with the timeout's exception.
    */
   @Test
   void aTaskThatStopsReadingEndsTheStepAtTheTimeoutInsteadOfHangingTheDriver() throws Exception {
     int params = 1 << 20; // a 4 MB frame, far more than partition 1's socket buffers below hold
-    try (ServerSocket server = new ServerSocket(0, 2, InetAddress.getLoopbackAddress());
-        Socket task0 = new Socket(server.getInetAddress(), server.getLocalPort());
-        Socket driver0 = server.accept();
+    // A channel's server socket, as the driver's endpoint: accepted sockets have channels.
+    try (ServerSocket server = ServerSocketChannel.open().socket();
+        Socket task0 = new Socket();
         Socket task1 = new Socket()) {
+      server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 2);
+      task0.connect(server.getLocalSocketAddress());
+      Socket driver0 = server.accept();
       task1.setReceiveBufferSize(1 << 16); // fixed before connecting: no autotuning
       task1.connect(server.getLocalSocketAddress());
       Socket driver1 = server.accept();
