@@ -214,6 +214,9 @@ class WeightOverwriteTest {
           frame.asFloatBuffer().put(values);
           flat.load(frame);
           assertEquals(8, frame.position(), "the caller's buffer is left as it was");
+          for (int k = 0; k < bytes; k++) {
+            frame.put(k, (byte) 0x7f); // the model holds a copy, also of a buffer read in place
+          }
         }
         UNetWeights.overwriteAll(plain, values);
         java.util.Arrays.fill(values, Float.NaN); // the model holds a copy

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -101,13 +102,16 @@ final class Exchange {
                   t.setDaemon(true);
                   return t;
                 });
-    this.watchdog =
-        Executors.newSingleThreadScheduledExecutor(
+    ScheduledThreadPoolExecutor dog =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, "persistent-stage-watchdog");
               t.setDaemon(true);
               return t;
             });
+    dog.setRemoveOnCancelPolicy(true); // a step's watch leaves the queue when the step ends
+    this.watchdog = dog;
   }
 
   /** Stops the writer and watchdog threads. */
@@ -142,8 +146,11 @@ final class Exchange {
             () -> {
               try {
                 patience.check();
-              } catch (IOException e) {
-                if (gaveUp.compareAndSet(null, e)) {
+              } catch (IOException | RuntimeException e) {
+                // Caught whole: an exception escaping here would silently end the watchdog.
+                IOException why =
+                    e instanceof IOException io ? io : new IOException("waiting for the step", e);
+                if (gaveUp.compareAndSet(null, why)) {
                   for (Peer peer : peers) {
                     peer.close(); // ends blocked reads and writes
                   }

@@ -33,38 +33,45 @@ class ExchangeTest {
         Socket task1 = new Socket()) {
       server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 2);
       task0.connect(server.getLocalSocketAddress());
-      Socket driver0 = server.accept();
       task1.setReceiveBufferSize(1 << 16); // fixed before connecting: no autotuning
-      task1.connect(server.getLocalSocketAddress());
-      Socket driver1 = server.accept();
-      driver1.setSendBufferSize(1 << 16);
-      Thread drain = new Thread(() -> drain(task0)); // partition 0 reads its frame, never replies
-      drain.setDaemon(true);
-      drain.start();
-      Exchange.Peer[] peers = {new Exchange.Peer(driver0), new Exchange.Peer(driver1)};
-      Exchange exchange = new Exchange(params, 2);
-      StepPlan plan =
-          new StepPlan(
-              0, 0, new long[] {0, 1}, 1, new float[] {0.5f}, PixelRange.MINUS_ONE_TO_ONE, false);
-      long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
-      Wire.Patience patience =
-          () -> {
-            if (System.nanoTime() > deadline) {
-              throw new SocketTimeoutException("waited 2000 ms for the step");
-            }
-          };
-      try {
-        assertTimeoutPreemptively(
-            Duration.ofSeconds(60),
-            () ->
-                assertThrows(
-                    SocketTimeoutException.class,
-                    () -> exchange.step(peers, plan, new float[params], 7, false, patience)));
-      } finally {
-        exchange.close();
+      try (Socket driver0 = server.accept()) {
+        task1.connect(server.getLocalSocketAddress());
+        try (Socket driver1 = server.accept()) {
+          driver1.setSendBufferSize(1 << 16);
+          silentSecondTask(task0, driver0, driver1, params);
+        }
       }
-      assertTrue(driver0.isClosed() && driver1.isClosed(), "the step's connections are closed");
     }
+  }
+
+  private static void silentSecondTask(Socket task0, Socket driver0, Socket driver1, int params)
+      throws Exception {
+    Thread drain = new Thread(() -> drain(task0)); // partition 0 reads its frame, never replies
+    drain.setDaemon(true);
+    drain.start();
+    Exchange.Peer[] peers = {new Exchange.Peer(driver0), new Exchange.Peer(driver1)};
+    Exchange exchange = new Exchange(params, 2);
+    StepPlan plan =
+        new StepPlan(
+            0, 0, new long[] {0, 1}, 1, new float[] {0.5f}, PixelRange.MINUS_ONE_TO_ONE, false);
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    Wire.Patience patience =
+        () -> {
+          if (System.nanoTime() > deadline) {
+            throw new SocketTimeoutException("waited 2000 ms for the step");
+          }
+        };
+    try {
+      assertTimeoutPreemptively(
+          Duration.ofSeconds(60),
+          () ->
+              assertThrows(
+                  SocketTimeoutException.class,
+                  () -> exchange.step(peers, plan, new float[params], 7, false, patience)));
+    } finally {
+      exchange.close();
+    }
+    assertTrue(driver0.isClosed() && driver1.isClosed(), "the step's connections are closed");
   }
 
   private static void drain(Socket s) {
