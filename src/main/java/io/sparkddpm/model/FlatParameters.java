@@ -69,7 +69,7 @@ public final class FlatParameters {
           "weights: " + values.length + " values for a model of " + size + " parameters");
     }
     staged().put(values);
-    loadStaged();
+    loadFrom(staging);
   }
 
   /**
@@ -89,18 +89,13 @@ public final class FlatParameters {
       return;
     }
     staged().put(values.asFloatBuffer());
-    loadStaged();
+    loadFrom(staging);
   }
 
   /** The whole staging buffer as floats, to be filled from its start. */
   private FloatBuffer staged() {
     staging.clear();
     return staging.asFloatBuffer();
-  }
-
-  /** Copies the staging buffer's {@link #size} floats into the flat tensor. */
-  private void loadStaged() {
-    loadFrom(staging);
   }
 
   /**

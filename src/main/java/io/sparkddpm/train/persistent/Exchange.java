@@ -16,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -95,23 +96,20 @@ final class Exchange {
     this.writers =
         partitions < 2
             ? null
-            : Executors.newFixedThreadPool(
-                partitions - 1,
-                r -> {
-                  Thread t = new Thread(r, "persistent-stage-writer");
-                  t.setDaemon(true);
-                  return t;
-                });
+            : Executors.newFixedThreadPool(partitions - 1, daemon("persistent-stage-writer"));
     ScheduledThreadPoolExecutor dog =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "persistent-stage-watchdog");
-              t.setDaemon(true);
-              return t;
-            });
+        new ScheduledThreadPoolExecutor(1, daemon("persistent-stage-watchdog"));
     dog.setRemoveOnCancelPolicy(true); // a step's watch leaves the queue when the step ends
     this.watchdog = dog;
+  }
+
+  /** Threads named {@code name} that do not keep the driver's JVM alive. */
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** Stops the writer and watchdog threads. */
