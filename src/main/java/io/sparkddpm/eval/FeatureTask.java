@@ -1,9 +1,9 @@
 package io.sparkddpm.eval;
 
 import ai.djl.ndarray.NDManager;
+import io.sparkddpm.executor.ExecutorModels;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -46,11 +46,7 @@ final class FeatureTask implements FlatMapFunction<Iterator<EvalImage>, FeatureS
 
   @Override
   public Iterator<FeatureStats> call(Iterator<EvalImage> images) {
-    TaskContext task = TaskContext.get();
-    if (task != null && System.getProperty("ai.djl.pytorch.num_threads") == null) {
-      // libtorch's intra-op threads follow the task's CPU share (read when the engine loads).
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Math.max(1, task.cpus())));
-    }
+    ExecutorModels.useTaskThreads();
     Classifier c = classifier.value();
     LeNetConfig config = c.config();
     FeatureStats stats =

@@ -2,6 +2,7 @@ package io.sparkddpm.executor;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import io.sparkddpm.model.FlatParameters;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
@@ -92,21 +93,31 @@ public final class ExecutorModels {
 
   /** The cached model for {@code config} on this task's device, built on first use. */
   public static Loaded get(UNetConfig config) {
-    configureThreads();
-    io.sparkddpm.model.Engines.pytorch();
+    useTaskThreads();
     Device device = taskDevice();
     return CACHE.computeIfAbsent(config.toJson() + "@" + device, k -> new Loaded(config, device));
   }
 
   /**
-   * libtorch's intra-op threads follow the task's CPU share ({@code spark.task.cpus}), so that the
-   * tasks of one executor do not oversubscribe its cores. Read once, when the engine starts.
+   * Gives the calling task thread as many libtorch intra-op threads as the task has cores ({@code
+   * spark.task.cpus}, or {@code -Dai.djl.pytorch.num_threads} when set), and returns that number.
+   * Set per task, in the task's thread, not through the property alone: DJL reads the property
+   * once, when the engine starts, and in local mode the driver starts it first, so the tasks ran
+   * with libtorch's default, the machine's physical core count (one thread where two vCPUs are two
+   * hyper-threads of one core). Outside a task it changes nothing.
    */
-  private static void configureThreads() {
+  public static int useTaskThreads() {
+    io.sparkddpm.model.Engines.pytorch();
     TaskContext task = TaskContext.get();
-    if (task != null && System.getProperty("ai.djl.pytorch.num_threads") == null) {
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Math.max(1, task.cpus())));
+    if (task == null) {
+      return JniUtils.getNumThreads();
     }
+    Integer forced = Integer.getInteger("ai.djl.pytorch.num_threads");
+    int threads = forced != null ? forced : Math.max(1, task.cpus());
+    if (JniUtils.getNumThreads() != threads) {
+      JniUtils.setNumThreads(threads);
+    }
+    return threads;
   }
 
   /** The GPU Spark assigned to this task, or the CPU when it assigned none. */
