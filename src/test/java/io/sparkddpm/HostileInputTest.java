@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.data.IdxFiles;
 import io.sparkddpm.io.SafeTensors;
 import io.sparkddpm.io.Tensor;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Inputs a job must refuse before writing anything: non-finite weights, an out-of-range scheduler
  * config, MNIST Parquet with the wrong column types, and URIs no Hadoop file system serves. Each is
- * a {@link UsageException} (exit code 2) whose message names the input and the field, and the
+ * a {@link BadInputException} (exit code 2) whose message names the input and the field, and the
  * output folder is left as it was.
  */
 class HostileInputTest extends SparkSessionTestBase {
@@ -61,7 +61,7 @@ class HostileInputTest extends SparkSessionTestBase {
         new ArrayList<>(List.of("--model", model, "--output", output.toString(), "--steps", "2"));
     args.addAll(List.of(extra));
     SampleConfig cfg = SampleConfig.of(SampleConfig.options().parse(args.toArray(String[]::new)));
-    return assertThrows(UsageException.class, () -> SampleJob.sample(spark, cfg)).getMessage();
+    return assertThrows(BadInputException.class, () -> SampleJob.sample(spark, cfg)).getMessage();
   }
 
   /** Runs TrainJob on the tiny UNet expecting a usage error; returns its message. */
@@ -72,7 +72,7 @@ class HostileInputTest extends SparkSessionTestBase {
       "--data", data, "--output", output, "--model-config", tiny.toString(), "--max-steps", "1"
     };
     TrainConfig cfg = TrainConfig.of(TrainConfig.options().parse(args));
-    return assertThrows(UsageException.class, () -> TrainJob.train(spark, cfg)).getMessage();
+    return assertThrows(BadInputException.class, () -> TrainJob.train(spark, cfg)).getMessage();
   }
 
   private static void contains(String message, String... fragments) {
@@ -145,7 +145,7 @@ class HostileInputTest extends SparkSessionTestBase {
     args.addAll(List.of("--resume", "--max-steps", "2"));
     TrainConfig resume = TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new)));
     String message =
-        assertThrows(UsageException.class, () -> TrainJob.train(spark, resume)).getMessage();
+        assertThrows(BadInputException.class, () -> TrainJob.train(spark, resume)).getMessage();
     contains(message, "--resume", weights.toString(), "\"" + name + "\"", "NaN at element 0");
     assertArrayEquals(poisoned, Files.readAllBytes(weights), "final/ was changed");
     try (var files = Files.list(run)) {

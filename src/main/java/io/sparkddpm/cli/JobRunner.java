@@ -1,11 +1,13 @@
 package io.sparkddpm.cli;
 
+import io.sparkddpm.base.BadInputException;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * What every entry class does: parse options before touching Spark (so {@code --help} and usage
  * errors are instant), start the session that spark-submit configured, run, stop, and map the
- * outcome to an exit code: 0 done, 1 failed, 2 bad usage.
+ * outcome to an exit code: 0 done, 1 failed, 2 bad usage or bad input ({@link BadInputException},
+ * which {@link UsageException} is one of).
  */
 public final class JobRunner {
   private JobRunner() {}
@@ -33,7 +35,7 @@ public final class JobRunner {
         return 0;
       }
       config = job.configure(parsed);
-    } catch (UsageException | IllegalArgumentException e) {
+    } catch (BadInputException | IllegalArgumentException e) {
       System.err.println(appName + ": " + e.getMessage());
       System.err.print(options.usage());
       return 2;
@@ -42,7 +44,7 @@ public final class JobRunner {
     try {
       System.out.println(job.run(spark, config));
       return 0;
-    } catch (UsageException e) {
+    } catch (BadInputException e) {
       System.err.println(appName + ": " + e.getMessage());
       return 2;
     } catch (Exception e) {

@@ -1,7 +1,12 @@
 package io.sparkddpm.cli;
 
-/** A command line the job cannot run with: the message says what to fix; exit code 2. */
-public final class UsageException extends RuntimeException {
+import io.sparkddpm.base.BadInputException;
+
+/**
+ * A command line the job cannot run with: the message says what to fix; exit code 2, like every
+ * {@link BadInputException}.
+ */
+public final class UsageException extends BadInputException {
   private static final long serialVersionUID = 1L;
 
   /** A usage error with a message that names the option and what was expected. */

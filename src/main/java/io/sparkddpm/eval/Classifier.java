@@ -12,7 +12,7 @@ import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.SafeTensors;
 import io.sparkddpm.io.Tensor;
-import io.sparkddpm.model.UNetWeights;
+import io.sparkddpm.model.NDArrays;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -155,7 +155,7 @@ public final class Classifier implements Serializable {
     LeNet net = new LeNet(config());
     net.initialize(manager);
     for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
-      UNetWeights.overwrite(e.getValue().getArray(), weights.get(e.getKey()), 0);
+      NDArrays.fill(e.getValue().getArray(), weights.get(e.getKey()), 0);
     }
     return net;
   }

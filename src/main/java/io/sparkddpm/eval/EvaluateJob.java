@@ -1,9 +1,9 @@
 package io.sparkddpm.eval;
 
 import com.google.gson.JsonObject;
+import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
-import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.MnistSource;
 import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
@@ -103,7 +103,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     Path out = new Path(cfg.output());
     FileSystem fs = out.getFileSystem(conf);
     if (fs.exists(out) && !cfg.overwrite()) {
-      throw new UsageException(
+      throw new BadInputException(
           "--output " + out + " already exists; pass --overwrite to replace it");
     }
     io.sparkddpm.model.Engines.pytorch(); // fail fast, naming the native jar, if it is missing
@@ -120,8 +120,8 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     JavaRDD<EvalImage> samples =
         ImageSets.samples(spark, source, partitions).persist(StorageLevel.MEMORY_AND_DISK());
     long n = onSamples(cfg, samples::count);
-    UsageException.check(n > 0, "--samples " + cfg.samples() + " holds no images");
-    UsageException.check(
+    BadInputException.check(n > 0, "--samples " + cfg.samples() + " holds no images");
+    BadInputException.check(
         n >= shape.featureDim(),
         String.format(
             "--samples %s holds %d images, fewer than the classifier's feature dimension %d: the"
@@ -200,7 +200,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
       try {
         MnistSource.load(spark, cfg.data(), split, 1, 1);
       } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-        throw new UsageException("--data: " + e.getMessage());
+        throw new BadInputException("--data: " + e.getMessage());
       }
     }
   }
@@ -209,7 +209,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     try {
       return Classifier.read(conf, dir);
     } catch (IllegalArgumentException e) {
-      throw new UsageException("--classifier: " + e.getMessage());
+      throw new BadInputException("--classifier: " + e.getMessage());
     }
   }
 
@@ -254,7 +254,7 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     } catch (Exception e) { // Spark's SparkException is checked, but Scala throws it undeclared
       for (Throwable t = e; t != null; t = t.getCause()) {
         if (t instanceof IllegalArgumentException) {
-          throw new UsageException("--samples " + cfg.samples() + ": " + t.getMessage());
+          throw new BadInputException("--samples " + cfg.samples() + ": " + t.getMessage());
         }
       }
       throw e;

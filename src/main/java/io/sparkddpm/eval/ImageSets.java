@@ -2,7 +2,7 @@ package io.sparkddpm.eval;
 
 import static org.apache.spark.sql.functions.col;
 
-import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.data.MnistSource;
 import io.sparkddpm.data.PillowResize;
 import io.sparkddpm.io.PngImages;
@@ -47,13 +47,13 @@ final class ImageSets {
     Path root = new Path(path);
     FileSystem fs = root.getFileSystem(conf);
     if (!fs.exists(root)) {
-      throw new UsageException("--samples " + path + " does not exist");
+      throw new BadInputException("--samples " + path + " does not exist");
     }
     if (fs.isFile(root)) {
       if (root.getName().endsWith(".parquet")) {
         return new Source(path, "parquet", List.of(root.toString()));
       }
-      throw new UsageException(
+      throw new BadInputException(
           "--samples " + path + ": a file must be .parquet; give a folder for PNG images");
     }
     for (Path dir : List.of(new Path(root, "parquet"), root)) {
@@ -69,7 +69,7 @@ final class ImageSets {
         return new Source(path, "png", png);
       }
     }
-    throw new UsageException(
+    throw new BadInputException(
         "--samples "
             + path
             + ": no images found: looked for Parquet (parquet/*.parquet, *.parquet) and PNG"
@@ -156,7 +156,7 @@ final class ImageSets {
                 .anyMatch(f -> f.name().equals("bytes") && f.dataType() instanceof BinaryType);
     if (!ok) {
       List<String> files = source.paths();
-      throw new UsageException(
+      throw new BadInputException(
           "--samples "
               + source.given()
               + ": "

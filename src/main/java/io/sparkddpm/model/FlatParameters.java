@@ -24,7 +24,7 @@ import java.nio.FloatBuffer;
  *
  * <p>A later write that re-points a parameter at other memory (DJL's {@code NDArray.set(Buffer)})
  * would detach it from the flat tensor; nothing in this project does that to a bound model (writes
- * go through {@link UNetWeights#overwrite}, which copies into the storage in place).
+ * go through {@link NDArrays#fill}, which copies into the storage in place).
  */
 public final class FlatParameters {
   private static final ScriptedModule BIND = new ScriptedModule("bind_parameters.pt");

@@ -1,18 +1,15 @@
 package io.sparkddpm.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.engine.PtNDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import io.sparkddpm.io.DType;
 import io.sparkddpm.io.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -84,7 +81,7 @@ public final class UNetWeights {
                 + ", expected F32 "
                 + expected);
       }
-      overwrite(e.getValue().getArray(), t.toFloats(), 0);
+      NDArrays.fill(e.getValue().getArray(), t.toFloats(), 0);
     }
   }
 
@@ -93,7 +90,7 @@ public final class UNetWeights {
 
   /**
    * Copies {@code flat} (every parameter of {@code model} in state-dict order, as the driver's flat
-   * vector) into the model's parameter arrays in place, like {@link #overwrite} for each. The
+   * vector) into the model's parameter arrays in place, like {@link NDArrays#fill} for each. The
    * vector crosses JNI once, as one tensor on the model's device (one host-to-device copy on a
    * GPU), and a scripted module ({@code copy_parameters.pt}) fills every parameter from it inside
    * libtorch: per parameter, DJL's calls and Java objects cost tens of microseconds, and the
@@ -179,30 +176,6 @@ public final class UNetWeights {
     return model.namedParameters().values().stream()
         .map(p -> (PtNDArray) p.getArray())
         .toArray(PtNDArray[]::new);
-  }
-
-  /**
-   * Copies {@code src[offset ..]} into the parameter array {@code dst} in place: libtorch writes
-   * into the storage {@code dst} already has. DJL's {@code NDArray.set(Buffer)} instead re-points
-   * the tensor at a new Java direct buffer on every call (a non-owning {@code set_}), so weights
-   * replaced each step would live in memory the JVM frees on its own schedule.
-   */
-  public static void overwrite(NDArray dst, float[] src, int offset) {
-    PtNDArray target = (PtNDArray) dst;
-    Shape shape = target.getShape();
-    long[] end = shape.getShape();
-    long[] start = new long[end.length];
-    long[] step = new long[end.length];
-    Arrays.fill(step, 1);
-    // An in-place write to a leaf that requires grad is refused while grad mode is on.
-    boolean gradMode = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try (NDManager scratch = target.getManager().newSubManager()) {
-      FloatBuffer values = FloatBuffer.wrap(src, offset, (int) shape.size()).slice();
-      JniUtils.indexSet(target, (PtNDArray) scratch.create(values, shape), start, end, step);
-    } finally {
-      JniUtils.setGradMode(gradMode);
-    }
   }
 
   private static String abbreviate(TreeSet<String> keys) {

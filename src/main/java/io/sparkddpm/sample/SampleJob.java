@@ -4,21 +4,21 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.sparkddpm.base.BadInputException;
+import io.sparkddpm.checkpoint.Checkpoints;
 import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
-import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
-import io.sparkddpm.io.Checkpoints;
 import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.PngImages;
 import io.sparkddpm.io.Tensor;
+import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetWeights;
-import io.sparkddpm.train.ParamLayout;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -89,7 +89,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     HadoopPaths.check(conf, "--model", cfg.model());
     FileSystem fs = out.getFileSystem(conf);
     if (fs.exists(out) && !cfg.overwrite()) {
-      throw new UsageException(
+      throw new BadInputException(
           "--output " + out + " already exists; pass --overwrite to replace it");
     }
     io.sparkddpm.model.Engines.pytorch(); // fail fast, naming the native jar, if it is missing
@@ -98,7 +98,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
         cfg.ema()
             ? ckpt.ema()
                 .orElseThrow(
-                    () -> new UsageException("--ema: " + cfg.model() + " has no unet_ema/"))
+                    () -> new BadInputException("--ema: " + cfg.model() + " has no unet_ema/"))
             : ckpt.unet();
     SchedulerConfig scheduler = scheduler(ckpt, cfg);
     PixelRange range = pixelRange(ckpt, cfg);
@@ -109,7 +109,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
       UNetWeights.load(model, weights, cfg.model()); // refuses a state dict that does not fit
       flat = new ParamLayout(model).flatten(weights);
     } catch (IllegalArgumentException e) {
-      throw new UsageException("--model: " + e.getMessage());
+      throw new BadInputException("--model: " + e.getMessage());
     }
 
     List<long[]> batches = new ArrayList<>();
@@ -164,7 +164,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     try {
       return Checkpoints.read(conf, new Path(cfg.model()));
     } catch (IOException | IllegalArgumentException e) {
-      throw new UsageException("--model: " + e.getMessage());
+      throw new BadInputException("--model: " + e.getMessage());
     }
   }
 
@@ -177,7 +177,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
               SchedulerConfig.Algorithm.valueOf(cfg.scheduler().toUpperCase(Locale.ROOT)));
     }
     if (cfg.steps() > s.numTrainTimesteps()) {
-      throw new UsageException(
+      throw new BadInputException(
           "--steps "
               + cfg.steps()
               + " exceeds the scheduler's num_train_timesteps "

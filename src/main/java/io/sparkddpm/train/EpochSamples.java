@@ -5,6 +5,7 @@ import io.sparkddpm.diffusion.DdpmScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.PngImages;
+import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.sample.SampleImages;

@@ -1,6 +1,6 @@
 package io.sparkddpm.train;
 
-import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.data.MnistImage;
 import io.sparkddpm.data.MnistSource;
 import java.util.List;
@@ -23,14 +23,14 @@ public final class Shards {
    * The first {@code limit} ({@code 0}: all) training images of {@code data} in {@code partitions}
    * shards, cached (nothing is computed until the first action).
    *
-   * @throws UsageException when {@code data} holds no readable MNIST training split
+   * @throws BadInputException when {@code data} holds no readable MNIST training split
    */
   public static JavaRDD<Shard> load(SparkSession spark, String data, int partitions, long limit) {
     JavaRDD<MnistImage> images;
     try {
       images = MnistSource.load(spark, data, MnistSource.Split.TRAIN, partitions, limit);
     } catch (IllegalArgumentException e) {
-      throw new UsageException("--data: " + e.getMessage());
+      throw new BadInputException("--data: " + e.getMessage());
     }
     // MEMORY_ONLY: a block that does not fit, or is lost, is recomputed from the files.
     return images

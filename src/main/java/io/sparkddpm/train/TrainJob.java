@@ -1,9 +1,9 @@
 package io.sparkddpm.train;
 
+import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
-import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.train.persistent.PersistentGradients;
@@ -116,7 +116,7 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     try {
       return UNetConfig.fromJson(HadoopFiles.readText(conf, file), path);
     } catch (IllegalArgumentException e) {
-      throw new UsageException("--model-config: " + e.getMessage());
+      throw new BadInputException("--model-config: " + e.getMessage());
     }
   }
 

@@ -3,10 +3,12 @@ package io.sparkddpm.train;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.sparkddpm.base.BadInputException;
+import io.sparkddpm.checkpoint.Checkpoints;
 import io.sparkddpm.diffusion.DdpmScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
-import io.sparkddpm.io.Checkpoints;
 import io.sparkddpm.io.Tensor;
+import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
@@ -222,7 +224,7 @@ public final class Trainer {
   private State fresh() throws IOException {
     if (!Checkpoints.list(conf, output).isEmpty()
         || output.getFileSystem(conf).exists(new Path(output, "final"))) {
-      throw new io.sparkddpm.cli.UsageException(
+      throw new BadInputException(
           "--output "
               + output
               + " already holds checkpoints; pass --resume to continue that run"
@@ -239,14 +241,13 @@ public final class Trainer {
   private State resume() throws IOException {
     Path dir = newestCheckpoint();
     if (dir == null) {
-      throw new io.sparkddpm.cli.UsageException(
-          "--resume: no checkpoint-<step> or final/ in " + output);
+      throw new BadInputException("--resume: no checkpoint-<step> or final/ in " + output);
     }
     Checkpoints.Contents c;
     try {
       c = Checkpoints.read(conf, dir);
     } catch (IllegalArgumentException e) { // a damaged or hostile checkpoint, e.g. NaN weights
-      throw new io.sparkddpm.cli.UsageException("--resume: " + e.getMessage());
+      throw new BadInputException("--resume: " + e.getMessage());
     }
     JsonObject state =
         JsonParser.parseString(
@@ -259,7 +260,7 @@ public final class Trainer {
     for (String key : List.of("seed", "batch-size", "limit", "pixel-range", "data")) {
       String was = saved.get(key).getAsString();
       if (!was.equals(cfg.values().get(key))) {
-        throw new io.sparkddpm.cli.UsageException(
+        throw new BadInputException(
             "--resume: --"
                 + key
                 + " was "
@@ -272,7 +273,7 @@ public final class Trainer {
       }
     }
     if (!c.unetConfig().equals(unetConfig)) {
-      throw new io.sparkddpm.cli.UsageException("--resume: the model config differs from " + dir);
+      throw new BadInputException("--resume: the model config differs from " + dir);
     }
     State s = new State();
     s.params = layout.flatten(c.unet());

@@ -2,11 +2,11 @@ package io.sparkddpm.bench;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
 import io.sparkddpm.train.GradientStep;
-import io.sparkddpm.train.ParamLayout;
 import java.util.Random;
 
 /**

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkddpm.SparkSessionTestBase;
-import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.io.PngImages;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -82,9 +82,10 @@ class EvaluateJobBadInputTest extends SparkSessionTestBase {
   void anExistingOutputIsKeptWithoutOverwrite() throws IOException {
     Path out = Files.createDirectories(work.resolve("existing"));
     Files.writeString(out.resolve("keep.txt"), "mine");
-    UsageException e =
+    BadInputException e =
         assertThrows(
-            UsageException.class, () -> EvaluateJob.evaluate(spark, config(pngs("ok", 100), out)));
+            BadInputException.class,
+            () -> EvaluateJob.evaluate(spark, config(pngs("ok", 100), out)));
     assertTrue(e.getMessage().contains("--overwrite"), e.getMessage());
     assertEquals("mine", Files.readString(out.resolve("keep.txt")));
   }
@@ -101,7 +102,8 @@ class EvaluateJobBadInputTest extends SparkSessionTestBase {
                       "--data", work.resolve("no-mnist").toString(),
                       "--output", work.resolve("out-data").toString()
                     }));
-    UsageException e = assertThrows(UsageException.class, () -> EvaluateJob.evaluate(spark, cfg));
+    BadInputException e =
+        assertThrows(BadInputException.class, () -> EvaluateJob.evaluate(spark, cfg));
     assertTrue(e.getMessage().startsWith("--data: "), e.getMessage());
     assertTrue(Files.notExists(work.resolve("out-data")));
   }
@@ -134,8 +136,9 @@ class EvaluateJobBadInputTest extends SparkSessionTestBase {
 
   private void assertRefused(Path samples, String expected) throws IOException {
     Path out = work.resolve("out-" + samples.getFileName());
-    UsageException e =
-        assertThrows(UsageException.class, () -> EvaluateJob.evaluate(spark, config(samples, out)));
+    BadInputException e =
+        assertThrows(
+            BadInputException.class, () -> EvaluateJob.evaluate(spark, config(samples, out)));
     assertTrue(e.getMessage().startsWith("--samples " + samples), e.getMessage());
     assertTrue(e.getMessage().contains(expected), e.getMessage());
     assertTrue(Files.notExists(out), "nothing written for " + samples);

@@ -65,8 +65,8 @@ class GroupNormPathsTest {
     NDManager keep = NDManager.newBaseManager();
     try (NDManager m = NDManager.newBaseManager()) {
       norm.initialize(m, DataType.FLOAT32, new Shape(2, 32, 6, 6));
-      UNetWeights.overwrite(norm.getParameters().get("weight").getArray(), w, 0);
-      UNetWeights.overwrite(norm.getParameters().get("bias").getArray(), b, 0);
+      NDArrays.fill(norm.getParameters().get("weight").getArray(), w, 0);
+      NDArrays.fill(norm.getParameters().get("bias").getArray(), b, 0);
       NDArray in = m.create(x, new Shape(2, 32, 6, 6)).duplicate();
       in.setRequiresGradient(true);
       NDArray out;

@@ -18,10 +18,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link UNetWeights#overwrite} writes new weights into the parameter's own libtorch storage: the
- * values arrive bit for bit, the storage address stays the same (DJL's {@code set(Buffer)} moves it
- * to a fresh Java buffer, which the test also shows, so the address check can fail), and the
- * caller's grad mode is left as it was.
+ * {@link NDArrays#fill} writes new weights into the parameter's own libtorch storage: the values
+ * arrive bit for bit, the storage address stays the same (DJL's {@code set(Buffer)} moves it to a
+ * fresh Java buffer, which the test also shows, so the address check can fail), and the caller's
+ * grad mode is left as it was.
  */
 class WeightOverwriteTest {
 
@@ -40,7 +40,7 @@ class WeightOverwriteTest {
           for (int i = 0; i < values.length; i++) {
             values[i] = (float) r.nextGaussian();
           }
-          UNetWeights.overwrite(a, values, 3);
+          NDArrays.fill(a, values, 3);
           float[] expected = java.util.Arrays.copyOfRange(values, 3, values.length);
           assertArrayEquals(expected, a.toFloatArray(), p.getName());
           assertEquals(before, address(a), p.getName() + ": storage moved");

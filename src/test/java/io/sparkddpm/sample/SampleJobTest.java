@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkddpm.SparkSessionTestBase;
+import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.io.PngImages;
 import io.sparkddpm.io.SampleParquet;
@@ -156,7 +157,7 @@ class SampleJobTest extends SparkSessionTestBase {
     Path out = work.resolve("out");
     var missing =
         assertThrows(
-            UsageException.class,
+            BadInputException.class,
             () ->
                 SampleJob.sample(
                     spark,
@@ -181,7 +182,7 @@ class SampleJobTest extends SparkSessionTestBase {
         broken.resolve("diffusion_pytorch_model.safetensors"));
     var config =
         assertThrows(
-            UsageException.class,
+            BadInputException.class,
             () ->
                 SampleJob.sample(
                     spark,
@@ -198,7 +199,7 @@ class SampleJobTest extends SparkSessionTestBase {
     Files.write(broken.resolve("diffusion_pytorch_model.safetensors"), new byte[] {1, 2, 3});
     var weights =
         assertThrows(
-            UsageException.class,
+            BadInputException.class,
             () ->
                 SampleJob.sample(
                     spark,
@@ -221,7 +222,7 @@ class SampleJobTest extends SparkSessionTestBase {
     Files.writeString(out.resolve("keep.txt"), "old");
     var exists =
         assertThrows(
-            UsageException.class,
+            BadInputException.class,
             () -> run("--output", out.toString(), "--steps", "2", "--num-images", "1"));
     assertTrue(exists.getMessage().contains("--overwrite"), exists.getMessage());
     assertEquals("old", Files.readString(out.resolve("keep.txt")));

@@ -9,6 +9,7 @@ import io.sparkddpm.data.MnistImage;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.DdpmScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
+import io.sparkddpm.model.ParamLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

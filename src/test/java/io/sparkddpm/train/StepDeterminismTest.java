@@ -7,6 +7,7 @@ import io.sparkddpm.data.MnistImage;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.DdpmScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
+import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetWeights;
 import java.util.ArrayList;

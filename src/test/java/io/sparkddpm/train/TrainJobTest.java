@@ -12,8 +12,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.sparkddpm.SparkSessionTestBase;
-import io.sparkddpm.cli.UsageException;
-import io.sparkddpm.io.Checkpoints;
+import io.sparkddpm.base.BadInputException;
+import io.sparkddpm.checkpoint.Checkpoints;
+import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetWeights;
 import java.nio.file.Files;
@@ -154,7 +155,7 @@ class TrainJobTest extends SparkSessionTestBase {
   void existingOutputWithoutResumeIsRefusedAndNonFiniteLossStopsKeepingCheckpoints()
       throws Exception {
     train("twice", "--max-steps", "2", "--checkpoint-every", "1");
-    var refused = assertThrows(UsageException.class, () -> train("twice", "--max-steps", "2"));
+    var refused = assertThrows(BadInputException.class, () -> train("twice", "--max-steps", "2"));
     assertTrue(refused.getMessage().contains("--resume"), refused.getMessage());
     // --auto-resume (what a scheduler's retry passes) continues from the newest checkpoint,
     // final/ included, and starts fresh where there is none.

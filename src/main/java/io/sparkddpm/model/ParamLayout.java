@@ -1,9 +1,7 @@
-package io.sparkddpm.train;
+package io.sparkddpm.model;
 
 import ai.djl.nn.Parameter;
 import io.sparkddpm.io.Tensor;
-import io.sparkddpm.model.UNet2DModel;
-import io.sparkddpm.model.UNetWeights;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

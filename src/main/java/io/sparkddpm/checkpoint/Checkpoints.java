@@ -1,8 +1,12 @@
-package io.sparkddpm.io;
+package io.sparkddpm.checkpoint;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.sparkddpm.diffusion.SchedulerConfig;
+import io.sparkddpm.io.DirectoryReplace;
+import io.sparkddpm.io.HadoopFiles;
+import io.sparkddpm.io.SafeTensors;
+import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.UNetConfig;
 import java.io.FileNotFoundException;
 import java.io.IOException;

@@ -1,10 +1,11 @@
-package io.sparkddpm.io;
+package io.sparkddpm.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
 import io.sparkddpm.diffusion.SchedulerConfig;
+import io.sparkddpm.io.Tensor;
 import io.sparkddpm.train.TinyRun;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,0 +1,6 @@
+/**
+ * The bottom layer: the few types every other package may use and that depend on nothing of the
+ * project, such as {@link io.sparkddpm.base.BadInputException}, the one way domain code says "this
+ * input cannot be used" without knowing whether a command line, a test or a scheduler asked.
+ */
+package io.sparkddpm.base;
