@@ -7,9 +7,10 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 
 /**
- * What DDPM and DDIM share: the schedule constants, "leading" inference timesteps, the forward
- * process and the x_0 prediction. Constants are float32 arrays computed once, because diffusers
- * computes every coefficient on float32 tensors and its results are the reference.
+ * What the schedulers share: the schedule constants, the inference timesteps of {@code
+ * timestep_spacing}, the forward process and the x_0 prediction. Constants are float32 arrays
+ * computed once, because diffusers computes every coefficient on float32 tensors and its results
+ * are the reference.
  */
 abstract class AbstractNoiseScheduler implements NoiseScheduler {
 
@@ -26,6 +27,9 @@ abstract class AbstractNoiseScheduler implements NoiseScheduler {
 
   final float[] sqrtOneMinusAlphasCumprod;
 
+  /** How {@link #setTimesteps} spreads the inference timesteps. */
+  final TimestepSpacing spacing;
+
   /** Number of inference steps chosen by {@link #setTimesteps}; 0 before the first call. */
   int numInferenceSteps;
 
@@ -34,6 +38,7 @@ abstract class AbstractNoiseScheduler implements NoiseScheduler {
   AbstractNoiseScheduler(SchedulerConfig config) {
     this.config = config;
     this.numTrain = config.numTrainTimesteps();
+    this.spacing = TimestepSpacing.parse(config.timestepSpacing());
     this.betas = config.betaSchedule().betas(numTrain, config.betaStart(), config.betaEnd());
     this.alphasCumprod = BetaSchedule.alphasCumprod(betas);
     this.sqrtAlphasCumprod = new float[numTrain];
@@ -67,25 +72,14 @@ abstract class AbstractNoiseScheduler implements NoiseScheduler {
               + "], got "
               + n);
     }
-    int stepRatio = numTrain / n;
-    long first = (long) (n - 1) * stepRatio + config.stepsOffset();
-    if (first >= numTrain) {
-      throw new IllegalArgumentException(
-          "steps_offset "
-              + config.stepsOffset()
-              + " pushes the first of "
-              + n
-              + " timesteps to "
-              + first
-              + ", past num_train_timesteps - 1; use fewer steps or a smaller steps_offset");
-    }
-    long[] ts = new long[n];
-    for (int i = 0; i < n; i++) {
-      ts[i] = (long) (n - 1 - i) * stepRatio + config.stepsOffset();
-    }
-    this.timesteps = ts;
+    this.timesteps = inferenceTimesteps(n);
     this.numInferenceSteps = n;
     onTimestepsSet();
+  }
+
+  /** The n timesteps of {@link #setTimesteps}, DDPM's and DDIM's rule unless overridden. */
+  long[] inferenceTimesteps(int n) {
+    return spacing.timesteps(numTrain, n, config.stepsOffset());
   }
 
   /** Hook for subclasses that index the new schedule. */

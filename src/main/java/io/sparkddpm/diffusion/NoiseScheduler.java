@@ -33,6 +33,7 @@ public interface NoiseScheduler {
     return switch (config.algorithm()) {
       case DDPM -> new DdpmScheduler(config);
       case DDIM -> new DdimScheduler(config);
+      case DPMSOLVER_PLUSPLUS -> new DpmSolverMultistepScheduler(config);
     };
   }
 
@@ -40,8 +41,8 @@ public interface NoiseScheduler {
   SchedulerConfig config();
 
   /**
-   * Chooses {@code n} inference timesteps, diffusers' "leading" spacing: {@code T // n} apart,
-   * descending from {@code (n − 1)·(T // n) + steps_offset}.
+   * Chooses {@code n} inference timesteps, descending, as the config's {@code timestep_spacing}
+   * says (see {@link TimestepSpacing}); starts a new sampling run.
    *
    * @throws IllegalArgumentException if {@code n < 1} or {@code n > num_train_timesteps}
    */

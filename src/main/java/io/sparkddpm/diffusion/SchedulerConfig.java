@@ -3,9 +3,10 @@ package io.sparkddpm.diffusion;
 import java.util.Set;
 
 /**
- * A noise scheduler's settings, named and defaulted as diffusers' {@code DDPMScheduler} and {@code
- * DDIMScheduler} arguments, validated on construction. Read from and written to diffusers' {@code
- * scheduler/scheduler_config.json}, so checkpoints move between this project and diffusers.
+ * A noise scheduler's settings, named and defaulted as diffusers' {@code DDPMScheduler}, {@code
+ * DDIMScheduler} and {@code DPMSolverMultistepScheduler} arguments, validated on construction. Read
+ * from and written to diffusers' {@code scheduler/scheduler_config.json}, so checkpoints move
+ * between this project and diffusers.
  *
  * @param algorithm which scheduler ({@code _class_name} in the JSON)
  * @param numTrainTimesteps T, the length of the training diffusion process
@@ -17,7 +18,8 @@ import java.util.Set;
  * @param predictionType what the model predicts; only {@code "epsilon"} (the noise)
  * @param varianceType DDPM's reverse variance: {@code "fixed_small"} (β̃_t) or {@code
  *     "fixed_large"} (β_t); not used by DDIM
- * @param timestepSpacing how inference timesteps are spread; only {@code "leading"}
+ * @param timestepSpacing how inference timesteps are spread: {@code "leading"}, {@code "trailing"}
+ *     or {@code "linspace"} (see {@link TimestepSpacing})
  * @param stepsOffset added to every inference timestep
  * @param setAlphaToOne DDIM: whether ᾱ before the first step is 1 (else ᾱ_0)
  * @param eta DDIM's η (0 deterministic, 1 as DDPM's variance); not a diffusers config key (it is an
@@ -41,19 +43,39 @@ public record SchedulerConfig(
   /** The scheduler algorithms, by diffusers' class name. */
   public enum Algorithm {
     /** Ancestral sampling of Ho et al. 2020. */
-    DDPM("DDPMScheduler"),
+    DDPM("DDPMScheduler", "ddpm"),
     /** Implicit sampling of Song et al. 2021. */
-    DDIM("DDIMScheduler");
+    DDIM("DDIMScheduler", "ddim"),
+    /** The second-order multistep solver DPM-Solver++(2M) of Lu et al. 2022. */
+    DPMSOLVER_PLUSPLUS("DPMSolverMultistepScheduler", "dpmsolver++");
 
     private final String className;
+    private final String shortName;
 
-    Algorithm(String className) {
+    Algorithm(String className, String shortName) {
       this.className = className;
+      this.shortName = shortName;
     }
 
     /** diffusers' {@code _class_name}. */
     public String className() {
       return className;
+    }
+
+    /** The name on the command line and in the samples' {@code scheduler} column. */
+    public String shortName() {
+      return shortName;
+    }
+
+    /** The algorithm called {@code name} ({@link #shortName()}, any case), or an error. */
+    public static Algorithm ofShortName(String name) {
+      for (Algorithm a : values()) {
+        if (a.shortName.equalsIgnoreCase(name)) {
+          return a;
+        }
+      }
+      throw new IllegalArgumentException(
+          "scheduler \"" + name + "\" is not supported; use ddpm, ddim or dpmsolver++");
     }
 
     static Algorithm ofClassName(String name) {
@@ -65,11 +87,14 @@ public record SchedulerConfig(
       throw new IllegalArgumentException(
           "_class_name \""
               + name
-              + "\" is not supported; use \"DDPMScheduler\" or \"DDIMScheduler\"");
+              + "\" is not supported; use \"DDPMScheduler\", \"DDIMScheduler\" or"
+              + " \"DPMSolverMultistepScheduler\"");
     }
   }
 
   private static final Set<String> VARIANCE_TYPES = Set.of("fixed_small", "fixed_large");
+
+  private static final Set<String> SPACINGS = Set.of("leading", "trailing", "linspace");
 
   /**
    * Bound on T: the schedules are arrays of T doubles, so a hostile file asking for two billion
@@ -109,8 +134,10 @@ public record SchedulerConfig(
             + varianceType
             + "\" is not supported; use \"fixed_small\" or \"fixed_large\"");
     require(
-        "leading".equals(timestepSpacing),
-        "timestep_spacing \"" + timestepSpacing + "\" is not supported; only \"leading\"");
+        SPACINGS.contains(timestepSpacing),
+        "timestep_spacing \""
+            + timestepSpacing
+            + "\" is not supported; use \"leading\", \"trailing\" or \"linspace\"");
     require(
         stepsOffset >= 0 && stepsOffset < numTrainTimesteps,
         "steps_offset must be in [0, num_train_timesteps), got " + stepsOffset);
@@ -154,6 +181,24 @@ public record SchedulerConfig(
         predictionType,
         varianceType,
         timestepSpacing,
+        stepsOffset,
+        setAlphaToOne,
+        eta);
+  }
+
+  /** This configuration with another {@code timestep_spacing} (see {@link TimestepSpacing}). */
+  public SchedulerConfig withTimestepSpacing(String spacing) {
+    return new SchedulerConfig(
+        algorithm,
+        numTrainTimesteps,
+        betaStart,
+        betaEnd,
+        betaSchedule,
+        clipSample,
+        clipSampleRange,
+        predictionType,
+        varianceType,
+        spacing,
         stepsOffset,
         setAlphaToOne,
         eta);

@@ -31,14 +31,44 @@ final class SchedulerConfigJson {
           "sample_max_value", new JsonPrimitive(1.0),
           "rescale_betas_zero_snr", new JsonPrimitive(false));
 
+  /**
+   * {@code DPMSolverMultistepScheduler}'s own keys at the values {@link
+   * DpmSolverMultistepScheduler} implements (diffusers' defaults): accepted only at these, written
+   * for that class. DDPM and DDIM configs may carry them, as diffusers' {@code from_config} allows.
+   */
+  private static final Map<String, JsonElement> DPM_SOLVER_KEYS =
+      Map.ofEntries(
+          Map.entry("algorithm_type", new JsonPrimitive("dpmsolver++")),
+          Map.entry("solver_order", new JsonPrimitive(2)),
+          Map.entry("solver_type", new JsonPrimitive("midpoint")),
+          Map.entry("lower_order_final", new JsonPrimitive(true)),
+          Map.entry("euler_at_final", new JsonPrimitive(false)),
+          Map.entry("final_sigmas_type", new JsonPrimitive("zero")),
+          Map.entry("lambda_min_clipped", new JsonPrimitive(Double.NEGATIVE_INFINITY)),
+          Map.entry("use_karras_sigmas", new JsonPrimitive(false)),
+          Map.entry("use_exponential_sigmas", new JsonPrimitive(false)),
+          Map.entry("use_beta_sigmas", new JsonPrimitive(false)),
+          Map.entry("use_lu_lambdas", new JsonPrimitive(false)),
+          Map.entry("use_flow_sigmas", new JsonPrimitive(false)),
+          Map.entry("flow_shift", new JsonPrimitive(1.0)),
+          Map.entry("use_dynamic_shifting", new JsonPrimitive(false)),
+          Map.entry("time_shift_type", new JsonPrimitive("exponential")));
+
   /** See {@link SchedulerConfig#fromJson}. */
   static SchedulerConfig read(String json, String source) {
     try {
       JsonObject o = JsonParser.parseString(json).getAsJsonObject();
       SchedulerConfig d = SchedulerConfig.ddpm();
+      Algorithm algorithm =
+          Algorithm.ofClassName(string(o, "_class_name", Algorithm.DDPM.className()));
+      boolean dpm = algorithm == Algorithm.DPMSOLVER_PLUSPLUS;
+      // DPM-Solver's variance_type is null ("the model predicts no variance"), its default
+      if (dpm && o.get("variance_type") instanceof JsonNull) {
+        o.remove("variance_type");
+      }
       for (String key : o.keySet()) {
         JsonElement value = o.get(key);
-        JsonElement expected = IGNORED_AT_DEFAULT.get(key);
+        JsonElement expected = IGNORED_AT_DEFAULT.getOrDefault(key, DPM_SOLVER_KEYS.get(key));
         if (expected != null && !sameValue(expected, value)) {
           throw new IllegalArgumentException(
               key + " = " + value + " is not supported; only " + expected + " (the default)");
@@ -47,7 +77,7 @@ final class SchedulerConfigJson {
         }
       }
       return new SchedulerConfig(
-          Algorithm.ofClassName(string(o, "_class_name", Algorithm.DDPM.className())),
+          algorithm,
           integer(o, "num_train_timesteps", d.numTrainTimesteps()),
           number(o, "beta_start", d.betaStart()),
           number(o, "beta_end", d.betaEnd()),
@@ -56,7 +86,7 @@ final class SchedulerConfigJson {
           number(o, "clip_sample_range", d.clipSampleRange()),
           string(o, "prediction_type", d.predictionType()),
           string(o, "variance_type", d.varianceType()),
-          string(o, "timestep_spacing", d.timestepSpacing()),
+          string(o, "timestep_spacing", dpm ? "linspace" : d.timestepSpacing()),
           integer(o, "steps_offset", d.stepsOffset()),
           bool(o, "set_alpha_to_one", d.setAlphaToOne()),
           0.0);
@@ -89,10 +119,16 @@ final class SchedulerConfigJson {
     if (expected.isJsonPrimitive()
         && actual.isJsonPrimitive()
         && expected.getAsJsonPrimitive().isNumber()
-        && actual.getAsJsonPrimitive().isNumber()) {
+        && isNumber(actual.getAsJsonPrimitive())) {
       return expected.getAsDouble() == actual.getAsDouble();
     }
     return expected.equals(actual);
+  }
+
+  /** A number, or one of the non-finite values Python's json writes bare ({@code -Infinity}). */
+  private static boolean isNumber(JsonPrimitive p) {
+    return p.isNumber()
+        || (p.isString() && Set.of("Infinity", "-Infinity", "NaN").contains(p.getAsString()));
   }
 
   /** The value of {@code key} if present, checked to be of the {@code kind} diffusers writes. */
@@ -141,16 +177,22 @@ final class SchedulerConfigJson {
     m.put("prediction_type", new JsonPrimitive(c.predictionType()));
     m.put("timestep_spacing", new JsonPrimitive(c.timestepSpacing()));
     m.put("steps_offset", new JsonPrimitive(c.stepsOffset()));
-    if (c.algorithm() == Algorithm.DDPM) {
-      m.put("variance_type", new JsonPrimitive(c.varianceType()));
-    } else {
-      m.put("set_alpha_to_one", new JsonPrimitive(c.setAlphaToOne()));
+    switch (c.algorithm()) {
+      case DDPM -> m.put("variance_type", new JsonPrimitive(c.varianceType()));
+      case DDIM -> m.put("set_alpha_to_one", new JsonPrimitive(c.setAlphaToOne()));
+      case DPMSOLVER_PLUSPLUS -> {
+        m.remove("clip_sample"); // DPM-Solver has no clipping
+        m.remove("clip_sample_range");
+        m.putAll(DPM_SOLVER_KEYS);
+        m.put("variance_type", JsonNull.INSTANCE);
+      }
     }
     JsonObject o = new JsonObject();
     m.forEach(o::add);
     return new GsonBuilder()
             .setPrettyPrinting()
             .serializeNulls()
+            .serializeSpecialFloatingPointValues() // lambda_min_clipped: -Infinity, as Python
             .disableHtmlEscaping()
             .create()
             .toJson(o)

@@ -1,6 +1,7 @@
 /**
  * The noise schedules and the forward/reverse diffusion maths, matching Hugging Face diffusers'
- * {@code DDPMScheduler} and {@code DDIMScheduler} number for number.
+ * {@code DDPMScheduler}, {@code DDIMScheduler} and {@code DPMSolverMultistepScheduler} number for
+ * number.
  *
  * <ul>
  *   <li>{@link io.sparkddpm.diffusion.BetaSchedule}: the betas and their cumulative product ᾱ,
@@ -8,8 +9,11 @@
  *   <li>{@link io.sparkddpm.diffusion.SchedulerConfig}: diffusers' {@code scheduler_config.json}.
  *   <li>{@link io.sparkddpm.diffusion.NoiseScheduler}: {@code setTimesteps}, {@code addNoise}
  *       (training's forward process) and {@code step} (one reverse step), implemented by {@link
- *       io.sparkddpm.diffusion.DdpmScheduler} (Ho et al. 2020) and {@link
- *       io.sparkddpm.diffusion.DdimScheduler} (Song et al. 2021).
+ *       io.sparkddpm.diffusion.DdpmScheduler} (Ho et al. 2020), {@link
+ *       io.sparkddpm.diffusion.DdimScheduler} (Song et al. 2021) and {@link
+ *       io.sparkddpm.diffusion.DpmSolverMultistepScheduler} (Lu et al. 2022, DPM-Solver++(2M)).
+ *   <li>{@link io.sparkddpm.diffusion.TimestepSpacing}: diffusers' "leading", "trailing" and
+ *       "linspace" inference timesteps.
  *   <li>{@link io.sparkddpm.diffusion.SeededNoise}: reproducible Gaussian noise and seed
  *       derivation, so that a retried Spark task or a different partitioning draws the same
  *       numbers.

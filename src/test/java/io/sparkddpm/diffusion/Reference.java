@@ -18,6 +18,8 @@ final class Reference {
   private static SafeTensors.Contents ddpm;
   private static SafeTensors.Contents ddim;
   private static SafeTensors.Contents pipeline;
+  private static SafeTensors.Contents samplers;
+  private static SafeTensors.Contents timesteps;
 
   private Reference() {}
 
@@ -43,13 +45,37 @@ final class Reference {
     return pipeline;
   }
 
+  /**
+   * Steps and loops of the spacings and DPM-Solver++ (reference/samplers.safetensors, written by
+   * reference/scripts/samplers_reference.py with diffusers 0.42.1).
+   */
+  static synchronized SafeTensors.Contents samplers() {
+    if (samplers == null) {
+      samplers = load("samplers.safetensors");
+    }
+    return samplers;
+  }
+
+  /** diffusers' set_timesteps for n = 1..1000 (reference/timesteps.safetensors.gz, same script). */
+  static synchronized SafeTensors.Contents timesteps() {
+    if (timesteps == null) {
+      timesteps = load("timesteps.safetensors.gz");
+    }
+    return timesteps;
+  }
+
   private static SafeTensors.Contents load(String name) {
     String resource = "/reference/" + name;
-    try (InputStream in = Reference.class.getResourceAsStream(resource)) {
-      if (in == null) {
+    try (InputStream raw = Reference.class.getResourceAsStream(resource)) {
+      if (raw == null) {
         throw new IllegalStateException(resource + " is not on the test classpath");
       }
-      return SafeTensors.read(in, resource);
+      if (!name.endsWith(".gz")) {
+        return SafeTensors.read(raw, resource);
+      }
+      try (InputStream in = new java.util.zip.GZIPInputStream(raw)) {
+        return SafeTensors.read(in, resource);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -80,6 +80,73 @@ class SchedulerConfigTest {
     assertEquals(ddim.withEta(0), SchedulerConfig.fromJson(json, "ddim.json"));
   }
 
+  /** DPMSolverMultistepScheduler(T, betas).save_config() of diffusers 0.42.1, version aside. */
+  private static final String DIFFUSERS_DPM_SOLVER =
+      """
+      {
+        "_class_name": "DPMSolverMultistepScheduler",
+        "_diffusers_version": "0.40.0.dev0",
+        "algorithm_type": "dpmsolver++",
+        "beta_end": 0.02,
+        "beta_schedule": "linear",
+        "beta_start": 0.0001,
+        "dynamic_thresholding_ratio": 0.995,
+        "euler_at_final": false,
+        "final_sigmas_type": "zero",
+        "flow_shift": 1.0,
+        "lambda_min_clipped": -Infinity,
+        "lower_order_final": true,
+        "num_train_timesteps": 1000,
+        "prediction_type": "epsilon",
+        "rescale_betas_zero_snr": false,
+        "sample_max_value": 1.0,
+        "solver_order": 2,
+        "solver_type": "midpoint",
+        "steps_offset": 0,
+        "thresholding": false,
+        "time_shift_type": "exponential",
+        "timestep_spacing": "linspace",
+        "trained_betas": null,
+        "use_beta_sigmas": false,
+        "use_dynamic_shifting": false,
+        "use_exponential_sigmas": false,
+        "use_flow_sigmas": false,
+        "use_karras_sigmas": false,
+        "use_lu_lambdas": false,
+        "variance_type": null
+      }
+      """;
+
+  @Test
+  void dpmSolverConfigOfDiffusersReadsAndWritesBackByteForByte() {
+    SchedulerConfig c = SchedulerConfig.fromJson(DIFFUSERS_DPM_SOLVER, "dpm.json");
+    assertEquals(
+        SchedulerConfig.ddpm()
+            .withAlgorithm(Algorithm.DPMSOLVER_PLUSPLUS)
+            .withTimestepSpacing("linspace"),
+        c);
+    assertEquals(DIFFUSERS_DPM_SOLVER, c.toJson());
+    assertInstanceOf(DpmSolverMultistepScheduler.class, NoiseScheduler.create(c));
+    // its class default spacing is linspace; a DDPM config switched to it keeps its own spacing
+    SchedulerConfig bare =
+        SchedulerConfig.fromJson("{\"_class_name\": \"DPMSolverMultistepScheduler\"}", "d.json");
+    assertEquals("linspace", bare.timestepSpacing());
+    assertEquals(
+        "leading",
+        SchedulerConfig.ddpm().withAlgorithm(Algorithm.DPMSOLVER_PLUSPLUS).timestepSpacing());
+  }
+
+  @Test
+  void timestepSpacingRoundTripsAndTheCheckpointDefaultStaysDiffusers() {
+    for (String spacing : new String[] {"leading", "trailing", "linspace"}) {
+      SchedulerConfig c = SchedulerConfig.ddpm().withTimestepSpacing(spacing);
+      assertTrue(c.toJson().contains("\"timestep_spacing\": \"" + spacing + "\""));
+      assertEquals(c, SchedulerConfig.fromJson(c.toJson(), "s.json"));
+    }
+    // what TrainJob writes to scheduler/scheduler_config.json: diffusers' DDPMScheduler default
+    assertEquals("leading", SchedulerConfig.ddpm().timestepSpacing());
+  }
+
   @Test
   void missingKeysTakeDiffusersDefaultsAndTheFactoryPicksTheClass() {
     SchedulerConfig c =
@@ -99,7 +166,13 @@ class SchedulerConfigTest {
     assertRefused("{\"beta_schedule\": \"scaled_linear\"}", "beta_schedule \"scaled_linear\"");
     assertRefused("{\"prediction_type\": \"v_prediction\"}", "prediction_type \"v_prediction\"");
     assertRefused("{\"variance_type\": \"learned\"}", "variance_type \"learned\"");
-    assertRefused("{\"timestep_spacing\": \"trailing\"}", "timestep_spacing \"trailing\"");
+    assertRefused("{\"timestep_spacing\": \"uniform\"}", "timestep_spacing \"uniform\"");
+    assertRefused("{\"solver_order\": 3}", "solver_order = 3 is not supported; only 2");
+    assertRefused("{\"algorithm_type\": \"sde-dpmsolver++\"}", "algorithm_type");
+    assertRefused("{\"final_sigmas_type\": \"sigma_min\"}", "final_sigmas_type");
+    assertRefused("{\"use_karras_sigmas\": true}", "use_karras_sigmas");
+    assertRefused("{\"lambda_min_clipped\": -5.1}", "lambda_min_clipped");
+    assertRefused("{\"variance_type\": null}", "variance_type must be a string");
     assertRefused("{\"num_train_timesteps\": 10.5}", "num_train_timesteps must be an integer");
     assertRefused("{\"clip_sample\": \"yes\"}", "clip_sample must be true/false");
     assertRefused("[1, 2]", "f.json");
