@@ -136,7 +136,10 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
               + " images, "
               + cfg.steps()
               + " "
-              + scheduler.algorithm()
+              + scheduler.algorithm().shortName()
+              + " ("
+              + scheduler.timestepSpacing()
+              + ")"
               + " steps");
       List<SampleTask.Output> outputs =
           sc.parallelize(batches, partitions)
@@ -172,9 +175,10 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
   static SchedulerConfig scheduler(Checkpoints.Contents ckpt, SampleConfig cfg) {
     SchedulerConfig s = ckpt.scheduler().orElse(SchedulerConfig.ddpm());
     if (!cfg.scheduler().isEmpty()) {
-      s =
-          s.withAlgorithm(
-              SchedulerConfig.Algorithm.valueOf(cfg.scheduler().toUpperCase(Locale.ROOT)));
+      s = s.withAlgorithm(SchedulerConfig.Algorithm.ofShortName(cfg.scheduler()));
+    }
+    if (!cfg.timestepSpacing().isEmpty()) {
+      s = s.withTimestepSpacing(cfg.timestepSpacing());
     }
     if (cfg.steps() > s.numTrainTimesteps()) {
       throw new BadInputException(
@@ -183,7 +187,13 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
               + " exceeds the scheduler's num_train_timesteps "
               + s.numTrainTimesteps());
     }
-    return s.withEta(cfg.eta());
+    s = s.withEta(cfg.eta());
+    try {
+      NoiseScheduler.create(s).setTimesteps(cfg.steps()); // e.g. repeated timesteps, on the driver
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--steps / --scheduler / --timestep-spacing: " + e.getMessage());
+    }
+    return s;
   }
 
   /** The option, else what the checkpoint was trained with, else [-1, 1]. */

@@ -85,7 +85,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
 
     List<SampleParquet.SampleRow> rows = new ArrayList<>();
     TreeMap<Long, byte[]> grid = new TreeMap<>();
-    String algorithm = schedulerConfig.algorithm().name().toLowerCase(java.util.Locale.ROOT);
+    String algorithm = schedulerConfig.algorithm().shortName();
     long samplingNanos = 0;
     while (batches.hasNext()) {
       long[] indices = batches.next();

@@ -3,6 +3,8 @@ package io.sparkddpm.train;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.diffusion.NoiseScheduler;
+import io.sparkddpm.diffusion.SchedulerConfig;
 import java.util.Locale;
 import java.util.Map;
 
@@ -26,7 +28,7 @@ import java.util.Map;
  * @param autoResume resume when {@code output} holds a checkpoint, else start fresh (for retries by
  *     a scheduler)
  * @param sampleEveryEpoch images in the grid sampled after each epoch (0 = none)
- * @param sampleSteps DDPM steps for those grids
+ * @param sampleSteps sampler steps for those grids
  * @param limit use only the first N training images (0 = all)
  * @param partitions shards and tasks per step (0 = Spark's default parallelism)
  * @param logEvery steps between progress lines
@@ -40,6 +42,9 @@ import java.util.Map;
  *     step's partials, and (on the tasks) for the driver's next step
  * @param injectNanAtStep testing only: the first computation of this step reports a NaN gradient,
  *     as a transient fault would (-1 = never)
+ * @param sampleScheduler the epoch grids' sampler: "ddpm", "ddim" or "dpmsolver++"
+ * @param sampleTimestepSpacing the epoch grids' timestep_spacing: "leading", "trailing" or
+ *     "linspace"
  * @param values all resolved option values, for provenance
  */
 public record TrainConfig(
@@ -68,6 +73,8 @@ public record TrainConfig(
     int stageRetries,
     int exchangeTimeoutSeconds,
     long injectNanAtStep,
+    String sampleScheduler,
+    String sampleTimestepSpacing,
     Map<String, String> values) {
 
   /** How the executors' gradients reach the driver. */
@@ -106,7 +113,27 @@ public record TrainConfig(
     UsageException.check(
         exchangeTimeoutSeconds >= 1,
         "--exchange-timeout must be >= 1 second, got " + exchangeTimeoutSeconds);
+    try {
+      NoiseScheduler.create(
+              epochSampler(SchedulerConfig.ddpm(), sampleScheduler, sampleTimestepSpacing))
+          .setTimesteps(sampleSteps); // refused now rather than after the first epoch
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(
+          "--sample-scheduler / --sample-timestep-spacing / --sample-steps: " + e.getMessage());
+    }
     values = Map.copyOf(values);
+  }
+
+  /** The scheduler of the epoch grids: the training schedule sampled as the options say. */
+  public SchedulerConfig epochSampler(SchedulerConfig training) {
+    return epochSampler(training, sampleScheduler, sampleTimestepSpacing);
+  }
+
+  private static SchedulerConfig epochSampler(
+      SchedulerConfig training, String scheduler, String spacing) {
+    return training
+        .withAlgorithm(SchedulerConfig.Algorithm.ofShortName(scheduler))
+        .withTimestepSpacing(spacing);
   }
 
   /** The options TrainJob declares, with the tutorial's defaults. */
@@ -130,7 +157,7 @@ public record TrainConfig(
             "resume if --output has a checkpoint, else start (for scheduler retries)")
         .option(
             "sample-every-epoch", "images in a DDPM sample grid after each epoch; 0 = none", "16")
-        .option("sample-steps", "DDPM steps for those grids", "50")
+        .option("sample-steps", "sampler steps for those grids", "50")
         .option("limit", "train on the first N images only; 0 = all", "0")
         .option("partitions", "data shards = tasks per step; 0 = Spark's default parallelism", "0")
         .option("log-every", "steps between progress lines", "10")
@@ -158,7 +185,12 @@ public record TrainConfig(
         .option(
             "inject-nan-at-step",
             "testing: the first computation of this step gives a NaN gradient",
-            "-1");
+            "-1")
+        .option("sample-scheduler", "sampler of the epoch grids: ddpm, ddim or dpmsolver++", "ddpm")
+        .option(
+            "sample-timestep-spacing",
+            "timestep spacing of the epoch grids: leading, trailing or linspace",
+            "leading");
   }
 
   /** The configuration of parsed options. */
@@ -207,6 +239,8 @@ public record TrainConfig(
         p.integer("stage-retries"),
         p.integer("exchange-timeout"),
         p.longValue("inject-nan-at-step"),
+        p.string("sample-scheduler"),
+        p.string("sample-timestep-spacing"),
         p.asMap());
   }
 }

@@ -102,6 +102,54 @@ class SampleJobTest extends SparkSessionTestBase {
   }
 
   @Test
+  void dpmSolverWithTrailingSpacingIsRecordedInTheRowsAndSampleInfo() throws Exception {
+    Path out = work.resolve("dpm");
+    run(
+        "--output",
+        out.toString(),
+        "--steps",
+        "4",
+        "--num-images",
+        "3",
+        "--scheduler",
+        "dpmsolver++",
+        "--timestep-spacing",
+        "trailing");
+    for (Row r : rows(out)) {
+      assertEquals("dpmsolver++", r.getString(r.fieldIndex("scheduler")));
+      assertEquals(4, r.getInt(r.fieldIndex("steps")));
+    }
+    String info = Files.readString(out.resolve("sample_info.json"));
+    assertTrue(info.contains("DPMSolverMultistepScheduler"), info);
+    assertTrue(info.contains("\"timestep_spacing\": \"trailing\""), info);
+
+    var unknown =
+        assertThrows(
+            UsageException.class,
+            () -> run("--output", work.resolve("x").toString(), "--scheduler", "euler"));
+    assertTrue(unknown.getMessage().contains("ddpm, ddim or dpmsolver++"), unknown.getMessage());
+    var spacing =
+        assertThrows(
+            UsageException.class,
+            () -> run("--output", work.resolve("x").toString(), "--timestep-spacing", "uniform"));
+    assertTrue(spacing.getMessage().contains("--timestep-spacing"), spacing.getMessage());
+    // this checkpoint has no scheduler: DDPM's "leading", whose 1000 solver steps repeat 0
+    var repeated =
+        assertThrows(
+            UsageException.class,
+            () ->
+                run(
+                    "--output",
+                    work.resolve("x").toString(),
+                    "--scheduler",
+                    "dpmsolver++",
+                    "--steps",
+                    "1000"));
+    assertTrue(repeated.getMessage().contains("repeat timestep"), repeated.getMessage());
+    assertFalse(Files.exists(work.resolve("x")), "nothing written for refused input");
+  }
+
+  @Test
   void sameSeedGivesTheSameImagesWhateverThePartitionsAndBatchSize() throws Exception {
     Path a = work.resolve("a");
     Path b = work.resolve("b");
