@@ -116,18 +116,20 @@ public final class DpmSolverMultistepScheduler extends AbstractNoiseScheduler {
       Point s0 = point(sigmas[i]);
       Point target = point(sigmas[i + 1]);
 
-      // 2. data prediction x_θ = (x_t − σ_t·ε_θ) / α_t (section 3.1: DPM-Solver++ integrates x_θ)
+      // 2. data prediction x_θ = (x_t − σ_t·ε_θ) / α_t: DPM-Solver++ integrates x_θ, not ε_θ
       NDArray x0 = sample.sub(modelOutput.mul(s0.sigma)).div(s0.alpha); // (B, C, H, W)
 
-      // 3. h = λ_t' − λ_s0 and the first-order coefficients of the exact solution
-      //    x_t' = (σ_t'/σ_s0)·x_s0 − α_t'·(e^{−h} − 1)·D (section 4.1; D = x_θ is DDIM's step)
+      // 3. h = λ_t' − λ_s0 and the update of algorithm 2, x_t' = (σ_t'/σ_s0)·x_s0 − α_t'·(e^{−h} −
+      //    1)·D, from the exact solution x_t' = (σ_t'/σ_s0)·x_s0 + σ_t'·∫ e^λ x_θ dλ with x_θ
+      //    held at D; D = x_θ (first order) is DDIM's step
       float h = target.lambda - s0.lambda;
       float sampleCoeff = target.sigma / s0.sigma;
       float dataCoeff = target.alpha * (exp(-h) - 1f);
       NDArray prev = sample.mul(sampleCoeff).sub(x0.mul(dataCoeff));
 
-      // 4. from the second step on, except the last (σ = 0: first order is exact there), add
-      //    algorithm 2's correction D = x_θ + (1/(2r))·(x_θ − x_θ,prev), r = h_prev / h, written as
+      // 4. from the second step on, except the last (its σ = 0 makes h infinite and r = 0, so
+      //    lower_order_final takes the first-order step there), add algorithm 2's correction D =
+      // x_θ + (1/(2r))·(x_θ − x_θ,prev), r = h_prev / h, written as
       //    diffusers does: D1 = (1/r)·(x_θ − x_θ,prev), minus 0.5·α_t'·(e^{−h} − 1)·D1
       boolean firstOrder = previousX0 == null || i == timesteps.length - 1;
       if (!firstOrder) {
