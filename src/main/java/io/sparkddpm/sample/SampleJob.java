@@ -191,7 +191,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     try {
       NoiseScheduler.create(s).setTimesteps(cfg.steps()); // e.g. repeated timesteps, on the driver
     } catch (IllegalArgumentException e) {
-      throw new UsageException("--steps / --scheduler / --timestep-spacing: " + e.getMessage());
+      throw new BadInputException("--steps / --scheduler / --timestep-spacing: " + e.getMessage());
     }
     return s;
   }

@@ -136,7 +136,7 @@ class SampleJobTest extends SparkSessionTestBase {
     // this checkpoint has no scheduler: DDPM's "leading", whose 1000 solver steps repeat 0
     var repeated =
         assertThrows(
-            UsageException.class,
+            BadInputException.class,
             () ->
                 run(
                     "--output",

@@ -12,6 +12,7 @@ import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.diffusion.SeededNoise;
 import io.sparkddpm.io.PngImages;
+import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.sample.SampleImages;
