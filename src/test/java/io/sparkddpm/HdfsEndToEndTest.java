@@ -120,8 +120,7 @@ class HdfsEndToEndTest extends SparkSessionTestBase {
                 "--log-every", "2",
                 "--seed", "11"));
     args.addAll(Arrays.asList(extra));
-    return TrainJob.train(
-        spark, TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new))));
+    return TrainJob.train(spark, TrainConfig.parse(args.toArray(String[]::new)));
   }
 
   @Test
@@ -186,7 +185,7 @@ class HdfsEndToEndTest extends SparkSessionTestBase {
       "--seed", "5",
       "--png-per-image"
     };
-    SampleJob.sample(spark, SampleConfig.of(SampleConfig.options().parse(args)));
+    SampleJob.sample(spark, SampleConfig.parse(args));
     assertEquals(Set.of("mnist", "runs", "samples", "tiny-unet.json"), names("/"), "no staging");
 
     List<Row> rows =

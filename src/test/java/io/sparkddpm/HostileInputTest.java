@@ -60,7 +60,7 @@ class HostileInputTest extends SparkSessionTestBase {
     List<String> args =
         new ArrayList<>(List.of("--model", model, "--output", output.toString(), "--steps", "2"));
     args.addAll(List.of(extra));
-    SampleConfig cfg = SampleConfig.of(SampleConfig.options().parse(args.toArray(String[]::new)));
+    SampleConfig cfg = SampleConfig.parse(args.toArray(String[]::new));
     return assertThrows(BadInputException.class, () -> SampleJob.sample(spark, cfg)).getMessage();
   }
 
@@ -71,7 +71,7 @@ class HostileInputTest extends SparkSessionTestBase {
     String[] args = {
       "--data", data, "--output", output, "--model-config", tiny.toString(), "--max-steps", "1"
     };
-    TrainConfig cfg = TrainConfig.of(TrainConfig.options().parse(args));
+    TrainConfig cfg = TrainConfig.parse(args);
     return assertThrows(BadInputException.class, () -> TrainJob.train(spark, cfg)).getMessage();
   }
 
@@ -130,7 +130,7 @@ class HostileInputTest extends SparkSessionTestBase {
                 "--partitions", "1",
                 "--max-steps", "1",
                 "--sample-every-epoch", "0"));
-    TrainJob.train(spark, TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new))));
+    TrainJob.train(spark, TrainConfig.parse(args.toArray(String[]::new)));
     Path weights = run.resolve("final/unet").resolve(WEIGHTS);
     Map<String, Tensor> tensors = new LinkedHashMap<>(SafeTensors.read(weights).tensors());
     String name = tensors.keySet().iterator().next();
@@ -143,7 +143,7 @@ class HostileInputTest extends SparkSessionTestBase {
     byte[] poisoned = Files.readAllBytes(weights);
 
     args.addAll(List.of("--resume", "--max-steps", "2"));
-    TrainConfig resume = TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new)));
+    TrainConfig resume = TrainConfig.parse(args.toArray(String[]::new));
     String message =
         assertThrows(BadInputException.class, () -> TrainJob.train(spark, resume)).getMessage();
     contains(message, "--resume", weights.toString(), "\"" + name + "\"", "NaN at element 0");

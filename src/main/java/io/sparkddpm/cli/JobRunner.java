@@ -12,29 +12,25 @@ import org.apache.spark.sql.SparkSession;
 public final class JobRunner {
   private JobRunner() {}
 
-  /** A job: its options and what it does with a session and the parsed values. */
-  public interface Job<C> {
+  /** A job: its options (those of its configuration record) and what it does with them. */
+  public interface Job<C extends Record> {
     /** The declared options. */
-    Options options();
-
-    /** Validated configuration from parsed options; throws {@link UsageException} if invalid. */
-    C configure(Options.Parsed parsed);
+    Options<C> options();
 
     /** Runs the job; returns a one-line summary for the log. */
     String run(SparkSession spark, C config) throws Exception;
   }
 
   /** Runs {@code job} with {@code args} and returns the process exit code. */
-  public static <C> int run(String appName, Job<C> job, String[] args) {
-    Options options = job.options();
+  public static <C extends Record> int run(String appName, Job<C> job, String[] args) {
+    Options<C> options = job.options();
     C config;
     try {
-      Options.Parsed parsed = options.parse(args);
-      if (parsed.help()) {
+      if (options.helpRequested(args)) {
         System.out.print(options.usage());
         return 0;
       }
-      config = job.configure(parsed);
+      config = options.parse(args);
     } catch (BadInputException | IllegalArgumentException e) {
       System.err.println(appName + ": " + e.getMessage());
       System.err.print(options.usage());

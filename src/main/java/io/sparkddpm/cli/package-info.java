@@ -1,5 +1,6 @@
 /**
- * Command lines of the jobs: option declarations, parsing (command line over {@code --config} file
- * over defaults), usage text, and the exit codes the thin entry classes return.
+ * Command lines of the jobs: options read off the annotated components of each job's config record
+ * (command line over {@code --config} file over defaults), usage text, and the exit codes the thin
+ * entry classes return.
  */
 package io.sparkddpm.cli;

@@ -67,6 +67,12 @@ public record SchedulerConfig(
       return shortName;
     }
 
+    /** The {@link #shortName()}: what {@code --scheduler} is spelled as. */
+    @Override
+    public String toString() {
+      return shortName;
+    }
+
     /** The algorithm called {@code name} ({@link #shortName()}, any case), or an error. */
     public static Algorithm ofShortName(String name) {
       for (Algorithm a : values()) {

@@ -33,6 +33,12 @@ public enum TimestepSpacing {
     return diffusersName;
   }
 
+  /** The {@link #diffusersName()}: what {@code --timestep-spacing} is spelled as. */
+  @Override
+  public String toString() {
+    return diffusersName;
+  }
+
   /** The spacing called {@code name} in diffusers, or an error listing the supported ones. */
   public static TimestepSpacing parse(String name) {
     for (TimestepSpacing s : values()) {

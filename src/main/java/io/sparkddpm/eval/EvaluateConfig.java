@@ -1,139 +1,123 @@
 package io.sparkddpm.eval;
 
 import io.sparkddpm.cli.Options;
-import io.sparkddpm.cli.UsageException;
+import io.sparkddpm.cli.Range;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * What an evaluation run is configured by, validated on construction.
- *
- * @param samples SampleJob's output folder, a Parquet file or folder, or a folder of PNGs
- * @param data MNIST (IDX or Parquet, any Hadoop path): test images are the reference, training
- *     images the floor and the classifier's training data
- * @param output folder for metrics.json and evaluation.png
- * @param classifier classifier folder to reuse, or to create when it holds none ("" = {@code
- *     <output>/classifier})
- * @param classifierEpochs epochs when the classifier has to be trained
- * @param classifierBatchSize Adam batch when training it
- * @param classifierLr Adam learning rate when training it
- * @param classifierLimit training images used (0 = all 60,000)
- * @param minClassifierAccuracy a freshly trained classifier below this test accuracy is an error
- * @param referenceLimit test images used as the reference (0 = all 10,000)
- * @param blankLevel an image whose brightest pixel is below this 8-bit level counts as blank
- * @param examplesPerClass samples shown per predicted class in evaluation.png
- * @param seed classifier initialisation and shuffling, and the noise of the ceiling
- * @param partitions tasks (0 = Spark's default parallelism)
- * @param maxFid fail (exit 1) after writing the output when the samples' FID exceeds it; NaN = off
- * @param overwrite replace an existing output
- * @param values all resolved option values, for provenance
+ * What an evaluation run is configured by: one declaration per option ({@link Options} reads them;
+ * {@code --help} lists them). {@code maxFid} is NaN when not given (no quality gate); {@code
+ * values} holds every resolved option as given, for provenance.
  */
+@Command(
+    customSynopsis =
+        "spark-submit --class EvaluateJob app.jar --samples <SampleJob output> --data <MNIST>"
+            + " --output <dir> [options]")
 public record EvaluateConfig(
-    String samples,
-    String data,
-    String output,
-    String classifier,
-    int classifierEpochs,
-    int classifierBatchSize,
-    double classifierLr,
-    long classifierLimit,
-    double minClassifierAccuracy,
-    long referenceLimit,
-    int blankLevel,
-    int examplesPerClass,
-    long seed,
-    int partitions,
-    double maxFid,
-    boolean overwrite,
+    @Option(
+            names = "--samples",
+            required = true,
+            description =
+                "SampleJob's output (reads parquet/), a Parquet file or folder, or a folder of"
+                    + " 32x32 PNGs")
+        String samples,
+    @Option(
+            names = "--data",
+            required = true,
+            description = "MNIST (IDX or Parquet): reference = test split, floor = train split")
+        String data,
+    @Option(
+            names = "--output",
+            required = true,
+            description = "folder for metrics.json and evaluation.png")
+        String output,
+    @Option(
+            names = "--classifier",
+            defaultValue = "",
+            description =
+                "classifier folder (config.json + model.safetensors): reused if it exists, else"
+                    + " trained and saved there; default <output>/classifier")
+        String classifier,
+    @Option(
+            names = "--classifier-epochs",
+            defaultValue = "4",
+            description = "epochs when training the classifier")
+        @Range(min = 1)
+        int classifierEpochs,
+    @Option(
+            names = "--classifier-batch-size",
+            defaultValue = "128",
+            description = "batch when training the classifier")
+        @Range(min = 1)
+        int classifierBatchSize,
+    @Option(
+            names = "--classifier-lr",
+            defaultValue = "1e-3",
+            description = "Adam learning rate when training the classifier")
+        @Range(min = 0, minOpen = true)
+        double classifierLr,
+    @Option(
+            names = "--classifier-limit",
+            defaultValue = "0",
+            description = "training images for the classifier; 0 = all")
+        @Range(min = 0)
+        long classifierLimit,
+    @Option(
+            names = "--min-classifier-accuracy",
+            defaultValue = "0.99",
+            description = "a newly trained classifier below this test accuracy is an error")
+        @Range(min = 0, max = 1)
+        double minClassifierAccuracy,
+    @Option(
+            names = "--reference-limit",
+            defaultValue = "0",
+            description = "MNIST test images used as reference; 0 = all")
+        @Range(min = 0)
+        long referenceLimit,
+    @Option(
+            names = "--blank-level",
+            defaultValue = "64",
+            description = "an image whose brightest pixel is below this is blank")
+        @Range(min = 1, max = 255)
+        int blankLevel,
+    @Option(
+            names = "--examples-per-class",
+            defaultValue = "12",
+            description = "samples shown per predicted class in evaluation.png")
+        @Range(min = 1, max = 64)
+        int examplesPerClass,
+    @Option(
+            names = "--seed",
+            defaultValue = "0",
+            description = "classifier initialisation and the ceiling's noise")
+        long seed,
+    @Option(
+            names = "--partitions",
+            defaultValue = "0",
+            description = "tasks; 0 = Spark's default parallelism")
+        @Range(min = 0)
+        int partitions,
+    @Option(
+            names = "--max-fid",
+            defaultValue = "",
+            description = "exit 1 (after writing) when the samples' FID exceeds this")
+        @Range(min = 0)
+        double maxFid,
+    @Option(names = "--overwrite", description = "replace an existing --output") boolean overwrite,
     Map<String, String> values) {
 
-  /** Validates ranges; messages name the option. */
-  public EvaluateConfig {
-    UsageException.check(!samples.isBlank(), "--samples is required");
-    UsageException.check(!data.isBlank(), "--data is required");
-    UsageException.check(!output.isBlank(), "--output is required");
-    UsageException.check(
-        classifierEpochs >= 1, "--classifier-epochs must be >= 1, got " + classifierEpochs);
-    UsageException.check(
-        classifierBatchSize >= 1,
-        "--classifier-batch-size must be >= 1, got " + classifierBatchSize);
-    UsageException.check(classifierLr > 0, "--classifier-lr must be > 0, got " + classifierLr);
-    UsageException.check(
-        classifierLimit >= 0, "--classifier-limit must be >= 0, got " + classifierLimit);
-    UsageException.check(
-        minClassifierAccuracy >= 0 && minClassifierAccuracy <= 1,
-        "--min-classifier-accuracy must be in [0, 1], got " + minClassifierAccuracy);
-    UsageException.check(
-        referenceLimit >= 0, "--reference-limit must be >= 0, got " + referenceLimit);
-    UsageException.check(
-        blankLevel >= 1 && blankLevel <= 255, "--blank-level must be in 1..255, got " + blankLevel);
-    UsageException.check(
-        examplesPerClass >= 1 && examplesPerClass <= 64,
-        "--examples-per-class must be in 1..64, got " + examplesPerClass);
-    UsageException.check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
-    UsageException.check(
-        Double.isNaN(maxFid) || maxFid >= 0, "--max-fid must be >= 0, got " + maxFid);
-    values = Map.copyOf(values);
+  /** The options of {@code EvaluateJob}. */
+  public static final Options<EvaluateConfig> OPTIONS = Options.of(EvaluateConfig.class);
+
+  /** The configuration {@code args} give; {@link io.sparkddpm.cli.UsageException} if invalid. */
+  public static EvaluateConfig parse(String... args) {
+    return OPTIONS.parse(args);
   }
 
   /** The classifier folder: {@code --classifier}, else {@code <output>/classifier}. */
   public String classifierPath() {
     return classifier.isBlank() ? output + "/classifier" : classifier;
-  }
-
-  /** The options EvaluateJob declares. */
-  public static Options options() {
-    return new Options(
-            "spark-submit --class EvaluateJob app.jar --samples <SampleJob output> --data <MNIST>"
-                + " --output <dir> [options]")
-        .option(
-            "samples",
-            "SampleJob's output (reads parquet/), a Parquet file or folder, or a folder of 32x32"
-                + " PNGs",
-            null)
-        .option("data", "MNIST (IDX or Parquet): reference = test split, floor = train split", null)
-        .option("output", "folder for metrics.json and evaluation.png", null)
-        .option(
-            "classifier",
-            "classifier folder (config.json + model.safetensors): reused if it exists, else"
-                + " trained and saved there; default <output>/classifier",
-            "")
-        .option("classifier-epochs", "epochs when training the classifier", "4")
-        .option("classifier-batch-size", "batch when training the classifier", "128")
-        .option("classifier-lr", "Adam learning rate when training the classifier", "1e-3")
-        .option("classifier-limit", "training images for the classifier; 0 = all", "0")
-        .option(
-            "min-classifier-accuracy",
-            "a newly trained classifier below this test accuracy is an error",
-            "0.99")
-        .option("reference-limit", "MNIST test images used as reference; 0 = all", "0")
-        .option("blank-level", "an image whose brightest pixel is below this is blank", "64")
-        .option("examples-per-class", "samples shown per predicted class in evaluation.png", "12")
-        .option("seed", "classifier initialisation and the ceiling's noise", "0")
-        .option("partitions", "tasks; 0 = Spark's default parallelism", "0")
-        .option("max-fid", "exit 1 (after writing) when the samples' FID exceeds this", "")
-        .flag("overwrite", "replace an existing --output");
-  }
-
-  /** The configuration of parsed options. */
-  public static EvaluateConfig of(Options.Parsed p) {
-    String maxFid = p.string("max-fid").trim();
-    return new EvaluateConfig(
-        p.string("samples"),
-        p.string("data"),
-        p.string("output"),
-        p.string("classifier"),
-        p.integer("classifier-epochs"),
-        p.integer("classifier-batch-size"),
-        p.decimal("classifier-lr"),
-        p.longValue("classifier-limit"),
-        p.decimal("min-classifier-accuracy"),
-        p.longValue("reference-limit"),
-        p.integer("blank-level"),
-        p.integer("examples-per-class"),
-        p.longValue("seed"),
-        p.integer("partitions"),
-        maxFid.isEmpty() ? Double.NaN : p.decimal("max-fid"),
-        p.flag("overwrite"),
-        p.asMap());
   }
 }

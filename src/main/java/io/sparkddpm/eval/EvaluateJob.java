@@ -57,13 +57,8 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
   }
 
   @Override
-  public Options options() {
-    return EvaluateConfig.options();
-  }
-
-  @Override
-  public EvaluateConfig configure(Options.Parsed parsed) {
-    return EvaluateConfig.of(parsed);
+  public Options<EvaluateConfig> options() {
+    return EvaluateConfig.OPTIONS;
   }
 
   @Override

@@ -56,13 +56,8 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
       Path output, long images, int partitions, double seconds, double samplingSeconds) {}
 
   @Override
-  public Options options() {
-    return SampleConfig.options();
-  }
-
-  @Override
-  public SampleConfig configure(Options.Parsed parsed) {
-    return SampleConfig.of(parsed);
+  public Options<SampleConfig> options() {
+    return SampleConfig.OPTIONS;
   }
 
   @Override
@@ -174,11 +169,11 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
   /** The checkpoint's scheduler (DDPM defaults without one), with the command line's choices. */
   static SchedulerConfig scheduler(Checkpoints.Contents ckpt, SampleConfig cfg) {
     SchedulerConfig s = ckpt.scheduler().orElse(SchedulerConfig.ddpm());
-    if (!cfg.scheduler().isEmpty()) {
-      s = s.withAlgorithm(SchedulerConfig.Algorithm.ofShortName(cfg.scheduler()));
+    if (cfg.scheduler() != null) {
+      s = s.withAlgorithm(cfg.scheduler());
     }
-    if (!cfg.timestepSpacing().isEmpty()) {
-      s = s.withTimestepSpacing(cfg.timestepSpacing());
+    if (cfg.timestepSpacing() != null) {
+      s = s.withTimestepSpacing(cfg.timestepSpacing().diffusersName());
     }
     if (cfg.steps() > s.numTrainTimesteps()) {
       throw new BadInputException(
@@ -198,8 +193,11 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
 
   /** The option, else what the checkpoint was trained with, else [-1, 1]. */
   static PixelRange pixelRange(Checkpoints.Contents ckpt, SampleConfig cfg) {
-    String name = cfg.pixelRange();
-    if (name.isEmpty() && ckpt.trainerState().isPresent()) {
+    if (cfg.pixelRange() != null) {
+      return cfg.pixelRange();
+    }
+    String name = "";
+    if (ckpt.trainerState().isPresent()) {
       JsonObject options =
           JsonParser.parseString(ckpt.trainerState().get())
               .getAsJsonObject()

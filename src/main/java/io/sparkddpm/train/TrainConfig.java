@@ -1,127 +1,195 @@
 package io.sparkddpm.train;
 
 import io.sparkddpm.cli.Options;
+import io.sparkddpm.cli.Range;
 import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
-import java.util.Locale;
+import io.sparkddpm.diffusion.TimestepSpacing;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * Everything a training run is configured by, validated on construction. Defaults are the
- * tutorial's recipe: batch 128, Adam lr 1e-3, 5 epochs, 1000 timesteps, linear betas 1e-4..0.02;
- * pixels are scaled to [-1, 1] (the tutorial's [0, 1] as an option).
- *
- * @param data MNIST path (IDX folder or Hugging Face Parquet) on any Hadoop file system
- * @param output run folder for checkpoints, metrics and sample grids
- * @param epochs passes over the data
- * @param maxSteps stop after this many optimizer steps (0 = no limit)
- * @param batchSize global batch per optimizer step, over all tasks
- * @param lr Adam learning rate
- * @param seed run seed every random draw derives from
- * @param emaDecay EMA decay of the weights (0 = no EMA)
- * @param gradClip max global L2 norm of the gradient (0 = no clipping)
- * @param checkpointEvery steps between checkpoints (0 = only at the end)
- * @param keepCheckpoints how many step checkpoints to keep
- * @param resume continue from the newest checkpoint in {@code output}
- * @param autoResume resume when {@code output} holds a checkpoint, else start fresh (for retries by
- *     a scheduler)
- * @param sampleEveryEpoch images in the grid sampled after each epoch (0 = none)
- * @param sampleSteps sampler steps for those grids
- * @param limit use only the first N training images (0 = all)
- * @param partitions shards and tasks per step (0 = Spark's default parallelism)
- * @param logEvery steps between progress lines
- * @param range pixel range the model sees
- * @param modelConfig diffusers UNet config.json to train (empty = the tutorial's model)
- * @param injectFailureAtStep testing only: fail the first attempt of one task at this step (-1 =
- *     never)
- * @param mode one Spark job per step, or one persistent barrier stage for the whole run
- * @param stageRetries persistent mode: relaunches of the stage allowed without a completed step
- * @param exchangeTimeoutSeconds persistent mode: longest wait for the tasks to connect, for a
- *     step's partials, and (on the tasks) for the driver's next step
- * @param injectNanAtStep testing only: the first computation of this step reports a NaN gradient,
- *     as a transient fault would (-1 = never)
- * @param sampleScheduler the epoch grids' sampler: "ddpm", "ddim" or "dpmsolver++"
- * @param sampleTimestepSpacing the epoch grids' timestep_spacing: "leading", "trailing" or
- *     "linspace"
- * @param values all resolved option values, for provenance
+ * Everything a training run is configured by: one declaration per option ({@link Options} reads
+ * them; {@code --help} lists them). Defaults are the tutorial's recipe: batch 128, Adam lr 1e-3, 5
+ * epochs, 1000 timesteps, linear betas 1e-4..0.02; pixels are scaled to [-1, 1] (the tutorial's [0,
+ * 1] as an option). {@code values} holds every resolved option as given, for provenance.
  */
+@Command(
+    customSynopsis = "spark-submit --class TrainJob app.jar --data <path> --output <dir> [options]")
 public record TrainConfig(
-    String data,
-    String output,
-    int epochs,
-    long maxSteps,
-    int batchSize,
-    double lr,
-    long seed,
-    double emaDecay,
-    double gradClip,
-    int checkpointEvery,
-    int keepCheckpoints,
-    boolean resume,
-    boolean autoResume,
-    int sampleEveryEpoch,
-    int sampleSteps,
-    long limit,
-    int partitions,
-    int logEvery,
-    PixelRange range,
-    String modelConfig,
-    long injectFailureAtStep,
-    Mode mode,
-    int stageRetries,
-    int exchangeTimeoutSeconds,
-    long injectNanAtStep,
-    String sampleScheduler,
-    String sampleTimestepSpacing,
+    @Option(
+            names = "--data",
+            required = true,
+            description = "MNIST: folder of IDX files (raw or .gz) or Parquet, any Hadoop path")
+        String data,
+    @Option(
+            names = "--output",
+            required = true,
+            description = "run folder: checkpoints, metrics.jsonl, loss.png, samples/")
+        String output,
+    @Option(names = "--epochs", defaultValue = "5", description = "passes over the training set")
+        @Range(min = 1)
+        int epochs,
+    @Option(
+            names = "--max-steps",
+            defaultValue = "0",
+            description = "stop after this many optimizer steps; 0 = no limit")
+        @Range(min = 0)
+        long maxSteps,
+    @Option(
+            names = "--batch-size",
+            defaultValue = "128",
+            description = "global batch per optimizer step, summed over all tasks")
+        @Range(min = 1)
+        int batchSize,
+    @Option(
+            names = "--lr",
+            defaultValue = "1e-3",
+            description = "Adam learning rate (torch defaults otherwise)")
+        @Range(min = 0, minOpen = true)
+        double lr,
+    @Option(
+            names = "--seed",
+            defaultValue = "0",
+            description = "run seed; every random draw derives from it")
+        long seed,
+    @Option(
+            names = "--ema-decay",
+            defaultValue = "0",
+            description = "EMA of the weights, saved as unet_ema/; 0 = off")
+        @Range(min = 0, max = 1, maxOpen = true)
+        double emaDecay,
+    @Option(
+            names = "--grad-clip",
+            defaultValue = "0",
+            description = "clip the gradient's global L2 norm to this; 0 = off")
+        @Range(min = 0)
+        double gradClip,
+    @Option(
+            names = "--checkpoint-every",
+            defaultValue = "500",
+            description = "steps between checkpoints; 0 = only the final one")
+        @Range(min = 0)
+        int checkpointEvery,
+    @Option(
+            names = "--keep-checkpoints",
+            defaultValue = "3",
+            description = "step checkpoints kept (older ones deleted)")
+        @Range(min = 1)
+        int keepCheckpoints,
+    @Option(names = "--resume", description = "continue from the newest checkpoint in --output")
+        boolean resume,
+    @Option(
+            names = "--auto-resume",
+            description = "resume if --output has a checkpoint, else start (for scheduler retries)")
+        boolean autoResume,
+    @Option(
+            names = "--sample-every-epoch",
+            defaultValue = "16",
+            description = "images in a DDPM sample grid after each epoch; 0 = none")
+        @Range(min = 0)
+        int sampleEveryEpoch,
+    @Option(
+            names = "--sample-steps",
+            defaultValue = "50",
+            description = "DDPM steps for those grids")
+        @Range(min = 1, max = 1000)
+        int sampleSteps,
+    @Option(
+            names = "--limit",
+            defaultValue = "0",
+            description = "train on the first N images only; 0 = all")
+        @Range(min = 0)
+        long limit,
+    @Option(
+            names = "--partitions",
+            defaultValue = "0",
+            description = "data shards = tasks per step; 0 = Spark's default parallelism")
+        @Range(min = 0)
+        int partitions,
+    @Option(
+            names = "--log-every",
+            defaultValue = "10",
+            description = "steps between progress lines")
+        @Range(min = 1)
+        int logEvery,
+    @Option(
+            names = "--pixel-range",
+            defaultValue = "minus_one_to_one",
+            description = "pixel range the model sees (zero_to_one: the tutorial's)")
+        PixelRange range,
+    @Option(
+            names = "--model-config",
+            defaultValue = "",
+            description = "diffusers UNet config.json to train; empty = the tutorial's model")
+        String modelConfig,
+    @Option(
+            names = "--inject-failure-at-step",
+            defaultValue = "-1",
+            hidden = true,
+            description = "testing: the first attempt of one task fails at this step; -1 = never")
+        long injectFailureAtStep,
+    @Option(
+            names = "--mode",
+            defaultValue = "per-step",
+            description =
+                "per-step: one Spark job a step; persistent: one barrier stage whose tasks"
+                    + " exchange with the driver every step (needs a task slot per partition)")
+        Mode mode,
+    @Option(
+            names = "--stage-retries",
+            defaultValue = "3",
+            description =
+                "persistent: relaunches of the failed stage allowed without a completed" + " step")
+        @Range(min = 0)
+        int stageRetries,
+    @Option(
+            names = "--exchange-timeout",
+            defaultValue = "600",
+            description =
+                "persistent: seconds to wait for the tasks to connect, for a step's partials, and"
+                    + " (tasks) for the driver's next step")
+        @Range(min = 1)
+        int exchangeTimeoutSeconds,
+    @Option(
+            names = "--inject-nan-at-step",
+            defaultValue = "-1",
+            hidden = true,
+            description = "testing: the first computation of this step gives a NaN gradient")
+        long injectNanAtStep,
+    @Option(
+            names = "--sample-scheduler",
+            defaultValue = "ddpm",
+            description = "sampler of the epoch grids")
+        SchedulerConfig.Algorithm sampleScheduler,
+    @Option(
+            names = "--sample-timestep-spacing",
+            defaultValue = "leading",
+            description = "timestep spacing of the epoch grids")
+        TimestepSpacing sampleTimestepSpacing,
     Map<String, String> values) {
 
-  /** How the executors' gradients reach the driver. */
-  public enum Mode {
-    /** One Spark job per optimizer step: broadcast the weights, collect the partials. */
-    PER_STEP,
-    /** One barrier stage for the run; its tasks exchange with the driver over a socket. */
-    PERSISTENT
-  }
-
-  /** Validates ranges; messages name the option. */
+  /** Checks that the epoch grids' sampler can take {@code --sample-steps}, before training. */
   public TrainConfig {
-    UsageException.check(!data.isBlank(), "--data is required");
-    UsageException.check(!output.isBlank(), "--output is required");
-    UsageException.check(epochs >= 1, "--epochs must be >= 1, got " + epochs);
-    UsageException.check(maxSteps >= 0, "--max-steps must be >= 0, got " + maxSteps);
-    UsageException.check(batchSize >= 1, "--batch-size must be >= 1, got " + batchSize);
-    UsageException.check(
-        lr > 0 && Double.isFinite(lr), "--lr must be a positive number, got " + lr);
-    UsageException.check(
-        emaDecay >= 0 && emaDecay < 1, "--ema-decay must be in [0, 1), got " + emaDecay);
-    UsageException.check(gradClip >= 0, "--grad-clip must be >= 0, got " + gradClip);
-    UsageException.check(
-        checkpointEvery >= 0, "--checkpoint-every must be >= 0, got " + checkpointEvery);
-    UsageException.check(
-        keepCheckpoints >= 1, "--keep-checkpoints must be >= 1, got " + keepCheckpoints);
-    UsageException.check(
-        sampleEveryEpoch >= 0, "--sample-every-epoch must be >= 0, got " + sampleEveryEpoch);
-    UsageException.check(
-        sampleSteps >= 1 && sampleSteps <= 1000,
-        "--sample-steps must be in 1..1000, got " + sampleSteps);
-    UsageException.check(limit >= 0, "--limit must be >= 0, got " + limit);
-    UsageException.check(partitions >= 0, "--partitions must be >= 0, got " + partitions);
-    UsageException.check(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
-    UsageException.check(stageRetries >= 0, "--stage-retries must be >= 0, got " + stageRetries);
-    UsageException.check(
-        exchangeTimeoutSeconds >= 1,
-        "--exchange-timeout must be >= 1 second, got " + exchangeTimeoutSeconds);
     try {
       NoiseScheduler.create(
               epochSampler(SchedulerConfig.ddpm(), sampleScheduler, sampleTimestepSpacing))
-          .setTimesteps(sampleSteps); // refused now rather than after the first epoch
+          .setTimesteps(sampleSteps);
     } catch (IllegalArgumentException e) {
       throw new UsageException(
           "--sample-scheduler / --sample-timestep-spacing / --sample-steps: " + e.getMessage());
     }
-    values = Map.copyOf(values);
+  }
+
+  /** The options of {@code TrainJob}. */
+  public static final Options<TrainConfig> OPTIONS = Options.of(TrainConfig.class);
+
+  /** The configuration {@code args} give; {@link io.sparkddpm.cli.UsageException} if invalid. */
+  public static TrainConfig parse(String... args) {
+    return OPTIONS.parse(args);
   }
 
   /** The scheduler of the epoch grids: the training schedule sampled as the options say. */
@@ -130,117 +198,27 @@ public record TrainConfig(
   }
 
   private static SchedulerConfig epochSampler(
-      SchedulerConfig training, String scheduler, String spacing) {
-    return training
-        .withAlgorithm(SchedulerConfig.Algorithm.ofShortName(scheduler))
-        .withTimestepSpacing(spacing);
+      SchedulerConfig training, SchedulerConfig.Algorithm scheduler, TimestepSpacing spacing) {
+    return training.withAlgorithm(scheduler).withTimestepSpacing(spacing.diffusersName());
   }
 
-  /** The options TrainJob declares, with the tutorial's defaults. */
-  public static Options options() {
-    return new Options(
-            "spark-submit --class TrainJob app.jar --data <path> --output <dir> [options]")
-        .option("data", "MNIST: folder of IDX files (raw or .gz) or Parquet, any Hadoop path", null)
-        .option("output", "run folder: checkpoints, metrics.jsonl, loss.png, samples/", null)
-        .option("epochs", "passes over the training set", "5")
-        .option("max-steps", "stop after this many optimizer steps; 0 = no limit", "0")
-        .option("batch-size", "global batch per optimizer step, summed over all tasks", "128")
-        .option("lr", "Adam learning rate (torch defaults otherwise)", "1e-3")
-        .option("seed", "run seed; every random draw derives from it", "0")
-        .option("ema-decay", "EMA of the weights, saved as unet_ema/; 0 = off", "0")
-        .option("grad-clip", "clip the gradient's global L2 norm to this; 0 = off", "0")
-        .option("checkpoint-every", "steps between checkpoints; 0 = only the final one", "500")
-        .option("keep-checkpoints", "step checkpoints kept (older ones deleted)", "3")
-        .flag("resume", "continue from the newest checkpoint in --output")
-        .flag(
-            "auto-resume",
-            "resume if --output has a checkpoint, else start (for scheduler retries)")
-        .option(
-            "sample-every-epoch", "images in a DDPM sample grid after each epoch; 0 = none", "16")
-        .option("sample-steps", "sampler steps for those grids", "50")
-        .option("limit", "train on the first N images only; 0 = all", "0")
-        .option("partitions", "data shards = tasks per step; 0 = Spark's default parallelism", "0")
-        .option("log-every", "steps between progress lines", "10")
-        .option(
-            "pixel-range",
-            "model pixel range: minus_one_to_one or zero_to_one (tutorial)",
-            "minus_one_to_one")
-        .option("model-config", "diffusers UNet config.json to train; empty = tutorial model", "")
-        .option(
-            "inject-failure-at-step", "testing: first attempt of one task fails at this step", "-1")
-        .option(
-            "mode",
-            "per-step (one Spark job a step) or persistent (one barrier stage, tasks exchange"
-                + " with the driver every step; needs a task slot per partition)",
-            "per-step")
-        .option(
-            "stage-retries",
-            "persistent: relaunches of the failed stage allowed without a completed step",
-            "3")
-        .option(
-            "exchange-timeout",
-            "persistent: seconds to wait for the tasks to connect, for a step's partials, and"
-                + " (tasks) for the driver's next step",
-            "600")
-        .option(
-            "inject-nan-at-step",
-            "testing: the first computation of this step gives a NaN gradient",
-            "-1")
-        .option("sample-scheduler", "sampler of the epoch grids: ddpm, ddim or dpmsolver++", "ddpm")
-        .option(
-            "sample-timestep-spacing",
-            "timestep spacing of the epoch grids: leading, trailing or linspace",
-            "leading");
-  }
+  /** How the executors' gradients reach the driver. */
+  public enum Mode {
+    /** One Spark job per optimizer step: broadcast the weights, collect the partials. */
+    PER_STEP("per-step"),
+    /** One barrier stage for the run; its tasks exchange with the driver over a socket. */
+    PERSISTENT("persistent");
 
-  /** The configuration of parsed options. */
-  public static TrainConfig of(Options.Parsed p) {
-    String range = p.string("pixel-range").toUpperCase(Locale.ROOT);
-    PixelRange pixelRange;
-    try {
-      pixelRange = PixelRange.valueOf(range);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(
-          "--pixel-range: expected minus_one_to_one or zero_to_one, got \""
-              + p.string("pixel-range")
-              + "\"");
+    private final String spelling;
+
+    Mode(String spelling) {
+      this.spelling = spelling;
     }
-    Mode mode =
-        switch (p.string("mode")) {
-          case "per-step" -> Mode.PER_STEP;
-          case "persistent" -> Mode.PERSISTENT;
-          default ->
-              throw new UsageException(
-                  "--mode: expected per-step or persistent, got \"" + p.string("mode") + "\"");
-        };
-    return new TrainConfig(
-        p.string("data"),
-        p.string("output"),
-        p.integer("epochs"),
-        p.longValue("max-steps"),
-        p.integer("batch-size"),
-        p.decimal("lr"),
-        p.longValue("seed"),
-        p.decimal("ema-decay"),
-        p.decimal("grad-clip"),
-        p.integer("checkpoint-every"),
-        p.integer("keep-checkpoints"),
-        p.flag("resume"),
-        p.flag("auto-resume"),
-        p.integer("sample-every-epoch"),
-        p.integer("sample-steps"),
-        p.longValue("limit"),
-        p.integer("partitions"),
-        p.integer("log-every"),
-        pixelRange,
-        p.string("model-config"),
-        p.longValue("inject-failure-at-step"),
-        mode,
-        p.integer("stage-retries"),
-        p.integer("exchange-timeout"),
-        p.longValue("inject-nan-at-step"),
-        p.string("sample-scheduler"),
-        p.string("sample-timestep-spacing"),
-        p.asMap());
+
+    /** The option's spelling of this mode. */
+    @Override
+    public String toString() {
+      return spelling;
+    }
   }
 }

@@ -32,13 +32,8 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
 
   @Override
-  public Options options() {
-    return TrainConfig.options();
-  }
-
-  @Override
-  public TrainConfig configure(Options.Parsed parsed) {
-    return TrainConfig.of(parsed);
+  public Options<TrainConfig> options() {
+    return TrainConfig.OPTIONS;
   }
 
   @Override

@@ -46,25 +46,23 @@ public final class LocalTrainBenchmark {
       list.add(Shard.of(p.iterator()));
     }
     TrainConfig cfg =
-        TrainConfig.of(
-            TrainConfig.options()
-                .parse(
-                    new String[] {
-                      "--data",
-                      data,
-                      "--output",
-                      output,
-                      "--max-steps",
-                      steps,
-                      "--batch-size",
-                      batch,
-                      "--sample-every-epoch",
-                      "0",
-                      "--checkpoint-every",
-                      "0",
-                      "--log-every",
-                      "1"
-                    }));
+        TrainConfig.parse(
+            new String[] {
+              "--data",
+              data,
+              "--output",
+              output,
+              "--max-steps",
+              steps,
+              "--batch-size",
+              batch,
+              "--sample-every-epoch",
+              "0",
+              "--checkpoint-every",
+              "0",
+              "--log-every",
+              "1"
+            });
     try (LocalGradients source = new LocalGradients(list, UNetConfig.tutorial())) {
       Trainer.Result r =
           new Trainer(cfg, UNetConfig.tutorial(), conf, Map.of("runner", "LocalTrainBenchmark"))

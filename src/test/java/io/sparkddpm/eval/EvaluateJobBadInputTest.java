@@ -94,14 +94,12 @@ class EvaluateJobBadInputTest extends SparkSessionTestBase {
   void missingMnistIsRefusedNamingData() throws IOException {
     Path samples = pngs("ok2", 100);
     EvaluateConfig cfg =
-        EvaluateConfig.of(
-            EvaluateConfig.options()
-                .parse(
-                    new String[] {
-                      "--samples", samples.toString(),
-                      "--data", work.resolve("no-mnist").toString(),
-                      "--output", work.resolve("out-data").toString()
-                    }));
+        EvaluateConfig.parse(
+            new String[] {
+              "--samples", samples.toString(),
+              "--data", work.resolve("no-mnist").toString(),
+              "--output", work.resolve("out-data").toString()
+            });
     BadInputException e =
         assertThrows(BadInputException.class, () -> EvaluateJob.evaluate(spark, cfg));
     assertTrue(e.getMessage().startsWith("--data: "), e.getMessage());
@@ -122,16 +120,13 @@ class EvaluateJobBadInputTest extends SparkSessionTestBase {
   }
 
   private EvaluateConfig config(Path samples, Path out) {
-    return EvaluateConfig.of(
-        EvaluateConfig.options()
-            .parse(
-                new String[] {
-                  "--samples", samples.toString(),
-                  "--data",
-                      io.sparkddpm.data.IdxFiles.projectDir().resolve("data/mnist").toString(),
-                  "--output", out.toString(),
-                  "--classifier", work.resolve("classifier").toString()
-                }));
+    return EvaluateConfig.parse(
+        new String[] {
+          "--samples", samples.toString(),
+          "--data", io.sparkddpm.data.IdxFiles.projectDir().resolve("data/mnist").toString(),
+          "--output", out.toString(),
+          "--classifier", work.resolve("classifier").toString()
+        });
   }
 
   private void assertRefused(Path samples, String expected) throws IOException {

@@ -79,7 +79,7 @@ class EvaluateJobTest extends SparkSessionTestBase {
                 "--partitions",
                 "2"));
     all.addAll(List.of(args));
-    return EvaluateConfig.of(EvaluateConfig.options().parse(all.toArray(new String[0])));
+    return EvaluateConfig.parse(all.toArray(new String[0]));
   }
 
   /**

@@ -33,8 +33,7 @@ class SampleJobTest extends SparkSessionTestBase {
   private SampleJob.Result run(String... args) throws Exception {
     List<String> all = new ArrayList<>(List.of("--model", referenceUNet().toString()));
     all.addAll(Arrays.asList(args));
-    return SampleJob.sample(
-        spark, SampleConfig.of(SampleConfig.options().parse(all.toArray(String[]::new))));
+    return SampleJob.sample(spark, SampleConfig.parse(all.toArray(String[]::new)));
   }
 
   private static List<Row> rows(Path out) {
@@ -209,15 +208,10 @@ class SampleJobTest extends SparkSessionTestBase {
             () ->
                 SampleJob.sample(
                     spark,
-                    SampleConfig.of(
-                        SampleConfig.options()
-                            .parse(
-                                new String[] {
-                                  "--model",
-                                  work.resolve("nope").toString(),
-                                  "--output",
-                                  out.toString()
-                                }))));
+                    SampleConfig.parse(
+                        new String[] {
+                          "--model", work.resolve("nope").toString(), "--output", out.toString()
+                        })));
     assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
 
     Path broken = work.resolve("broken");
@@ -234,12 +228,8 @@ class SampleJobTest extends SparkSessionTestBase {
             () ->
                 SampleJob.sample(
                     spark,
-                    SampleConfig.of(
-                        SampleConfig.options()
-                            .parse(
-                                new String[] {
-                                  "--model", broken.toString(), "--output", out.toString()
-                                }))));
+                    SampleConfig.parse(
+                        new String[] {"--model", broken.toString(), "--output", out.toString()})));
     assertTrue(config.getMessage().contains("act_fn"), config.getMessage());
 
     Files.writeString(
@@ -251,12 +241,8 @@ class SampleJobTest extends SparkSessionTestBase {
             () ->
                 SampleJob.sample(
                     spark,
-                    SampleConfig.of(
-                        SampleConfig.options()
-                            .parse(
-                                new String[] {
-                                  "--model", broken.toString(), "--output", out.toString()
-                                }))));
+                    SampleConfig.parse(
+                        new String[] {"--model", broken.toString(), "--output", out.toString()})));
     assertTrue(
         weights.getMessage().contains("diffusion_pytorch_model.safetensors"), weights.getMessage());
 

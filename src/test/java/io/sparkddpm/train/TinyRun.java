@@ -63,6 +63,6 @@ public final class TinyRun {
                 "--log-every", "5",
                 "--seed", "11"));
     args.addAll(Arrays.asList(extra));
-    return TrainConfig.of(TrainConfig.options().parse(args.toArray(String[]::new)));
+    return TrainConfig.parse(args.toArray(String[]::new));
   }
 }
