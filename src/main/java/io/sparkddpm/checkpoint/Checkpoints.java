@@ -178,7 +178,7 @@ public final class Checkpoints {
   private static String modelIndex() {
     JsonObject o = new JsonObject();
     o.addProperty("_class_name", "DDPMPipeline");
-    o.addProperty("_diffusers_version", "0.40.0.dev0");
+    o.addProperty("_diffusers_version", io.sparkddpm.base.ConfigJson.DIFFUSERS_VERSION);
     o.add("scheduler", pair("diffusers", "DDPMScheduler"));
     o.add("unet", pair("diffusers", "UNet2DModel"));
     return new com.google.gson.GsonBuilder().setPrettyPrinting().create().toJson(o);

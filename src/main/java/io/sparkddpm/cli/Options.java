@@ -156,7 +156,7 @@ public final class Options<C extends Record> {
   }
 
   private CommandSpec spec() {
-    CommandSpec spec = CommandSpec.create();
+    CommandSpec spec = CommandSpec.create().interpolateVariables(false);
     spec.usageMessage()
         .customSynopsis(synopsis + "\n")
         .sortOptions(false)

@@ -1,5 +1,7 @@
 package io.sparkddpm.diffusion;
 
+import static io.sparkddpm.base.ConfigJson.require;
+
 import java.util.Set;
 
 /**
@@ -148,12 +150,6 @@ public record SchedulerConfig(
         stepsOffset >= 0 && stepsOffset < numTrainTimesteps,
         "steps_offset must be in [0, num_train_timesteps), got " + stepsOffset);
     require(eta >= 0 && eta <= 1, "eta must be in [0, 1], got " + eta);
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException("scheduler config: " + message);
-    }
   }
 
   /** The tutorial's scheduler: diffusers' defaults, T = 1000, linear betas 1e-4..0.02. */

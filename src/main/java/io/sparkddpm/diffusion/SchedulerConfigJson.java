@@ -1,13 +1,16 @@
 package io.sparkddpm.diffusion;
 
-import com.google.gson.GsonBuilder;
+import static io.sparkddpm.base.ConfigJson.require;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.JsonPrimitive;
+import io.sparkddpm.base.ConfigJson;
 import io.sparkddpm.diffusion.SchedulerConfig.Algorithm;
 import java.math.BigDecimal;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -15,9 +18,6 @@ import java.util.function.Predicate;
 
 /** {@link SchedulerConfig} to and from diffusers' {@code scheduler_config.json}. */
 final class SchedulerConfigJson {
-
-  /** diffusers version whose schedulers this package was checked against (reference/README.md). */
-  static final String DIFFUSERS_VERSION = "0.40.0.dev0";
 
   /**
    * Keys diffusers writes for features this port does not implement: accepted only at their
@@ -54,6 +54,15 @@ final class SchedulerConfigJson {
           Map.entry("use_dynamic_shifting", new JsonPrimitive(false)),
           Map.entry("time_shift_type", new JsonPrimitive("exponential")));
 
+  /** Every key accepted only at one value: both maps (no key is in both). */
+  private static final Map<String, JsonElement> AT_DEFAULT = atDefault();
+
+  private static Map<String, JsonElement> atDefault() {
+    Map<String, JsonElement> all = new HashMap<>(DPM_SOLVER_KEYS);
+    all.putAll(IGNORED_AT_DEFAULT);
+    return Map.copyOf(all);
+  }
+
   /** See {@link SchedulerConfig#fromJson}. */
   static SchedulerConfig read(String json, String source) {
     try {
@@ -66,16 +75,7 @@ final class SchedulerConfigJson {
       if (dpm && o.get("variance_type") instanceof JsonNull) {
         o.remove("variance_type");
       }
-      for (String key : o.keySet()) {
-        JsonElement value = o.get(key);
-        JsonElement expected = IGNORED_AT_DEFAULT.getOrDefault(key, DPM_SOLVER_KEYS.get(key));
-        if (expected != null && !sameValue(expected, value)) {
-          throw new IllegalArgumentException(
-              key + " = " + value + " is not supported; only " + expected + " (the default)");
-        } else if (expected == null && !KEYS.contains(key)) {
-          throw new IllegalArgumentException("unknown key \"" + key + "\"");
-        }
-      }
+      ConfigJson.checkKeys(o, KEYS, AT_DEFAULT);
       return new SchedulerConfig(
           algorithm,
           integer(o, "num_train_timesteps", d.numTrainTimesteps()),
@@ -115,22 +115,6 @@ final class SchedulerConfigJson {
           "steps_offset",
           "set_alpha_to_one");
 
-  private static boolean sameValue(JsonElement expected, JsonElement actual) {
-    if (expected.isJsonPrimitive()
-        && actual.isJsonPrimitive()
-        && expected.getAsJsonPrimitive().isNumber()
-        && isNumber(actual.getAsJsonPrimitive())) {
-      return expected.getAsDouble() == actual.getAsDouble();
-    }
-    return expected.equals(actual);
-  }
-
-  /** A number, or one of the non-finite values Python's json writes bare ({@code -Infinity}). */
-  private static boolean isNumber(JsonPrimitive p) {
-    return p.isNumber()
-        || (p.isString() && Set.of("Infinity", "-Infinity", "NaN").contains(p.getAsString()));
-  }
-
   /** The value of {@code key} if present, checked to be of the {@code kind} diffusers writes. */
   private static JsonPrimitive get(
       JsonObject o, String key, Predicate<JsonPrimitive> isKind, String kind) {
@@ -167,7 +151,7 @@ final class SchedulerConfigJson {
   static String write(SchedulerConfig c) {
     Map<String, JsonElement> m = new TreeMap<>(IGNORED_AT_DEFAULT);
     m.put("_class_name", new JsonPrimitive(c.algorithm().className()));
-    m.put("_diffusers_version", new JsonPrimitive(DIFFUSERS_VERSION));
+    m.put("_diffusers_version", new JsonPrimitive(ConfigJson.DIFFUSERS_VERSION));
     m.put("num_train_timesteps", new JsonPrimitive(c.numTrainTimesteps()));
     m.put("beta_start", pythonFloat(c.betaStart()));
     m.put("beta_end", pythonFloat(c.betaEnd()));
@@ -189,26 +173,13 @@ final class SchedulerConfigJson {
     }
     JsonObject o = new JsonObject();
     m.forEach(o::add);
-    return new GsonBuilder()
-            .setPrettyPrinting()
-            .serializeNulls()
-            .serializeSpecialFloatingPointValues() // lambda_min_clipped: -Infinity, as Python
-            .disableHtmlEscaping()
-            .create()
-            .toJson(o)
-        + "\n";
+    return ConfigJson.pretty(o) + "\n";
   }
 
   /** Shortest decimal that reads back as {@code x}, with a ".0" on integral values, as Python. */
   private static JsonPrimitive pythonFloat(double x) {
     BigDecimal d = new BigDecimal(Double.toString(x)).stripTrailingZeros();
     return new JsonPrimitive(d.scale() <= 0 ? d.setScale(1) : d);
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
   }
 
   private SchedulerConfigJson() {}

@@ -1,12 +1,16 @@
 package io.sparkddpm.eval;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.util.Set;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.annotations.SerializedName;
+import io.sparkddpm.base.ConfigJson;
+import java.util.Map;
 
 /**
- * The shape of the {@link LeNet} classifier, stored as {@code config.json} beside its weights.
+ * The shape of the {@link LeNet} classifier, stored as {@code config.json} beside its weights
+ * (through {@link ConfigJson}: every shape key is required, unknown keys are refused).
  *
  * @param sampleSize input side in pixels (MNIST resized as training resizes it: 32)
  * @param conv1 filters of the first 5x5 convolution
@@ -20,18 +24,37 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
   public static final String FILE = "config.json";
 
   private static final String CLASS_NAME = "LeNet";
-  private static final Set<String> KEYS =
-      Set.of(
-          "_class_name",
-          "sample_size",
-          "conv1_channels",
-          "conv2_channels",
-          "fc1_units",
-          "fc2_units",
-          "num_classes",
-          "input_scale",
-          "test_accuracy",
-          "training");
+
+  /** The classifier sees {@code v / 255}, not the diffusion model's range. */
+  private static final Map<String, JsonElement> FIXED =
+      Map.of("input_scale", new JsonPrimitive("pixel / 255"));
+
+  /** The keys of {@code config.json}: the shape (required), then what training measured. */
+  private static final class Stored {
+    @SerializedName("sample_size")
+    Integer sampleSize;
+
+    @SerializedName("conv1_channels")
+    Integer conv1;
+
+    @SerializedName("conv2_channels")
+    Integer conv2;
+
+    @SerializedName("fc1_units")
+    Integer fc1;
+
+    @SerializedName("fc2_units")
+    Integer fc2;
+
+    @SerializedName("num_classes")
+    Integer numClasses;
+
+    @SerializedName("test_accuracy")
+    JsonElement testAccuracy = JsonNull.INSTANCE;
+
+    @SerializedName("training")
+    JsonElement training = JsonNull.INSTANCE;
+  }
 
   /** Checks that every size is positive and that two 5x5 conv + 2x2 pool stages fit the input. */
   public LeNetConfig {
@@ -67,73 +90,37 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
 
   /** The config as JSON, with the test accuracy and training provenance when known. */
   public JsonObject toJson(double testAccuracy, JsonObject training) {
+    Stored s = new Stored();
+    s.sampleSize = sampleSize;
+    s.conv1 = conv1;
+    s.conv2 = conv2;
+    s.fc1 = fc1;
+    s.fc2 = fc2;
+    s.numClasses = numClasses;
+    s.testAccuracy = new JsonPrimitive(testAccuracy);
+    s.training = training;
     JsonObject o = new JsonObject();
     o.addProperty("_class_name", CLASS_NAME);
-    o.addProperty("sample_size", sampleSize);
-    o.addProperty("conv1_channels", conv1);
-    o.addProperty("conv2_channels", conv2);
-    o.addProperty("fc1_units", fc1);
-    o.addProperty("fc2_units", fc2);
-    o.addProperty("num_classes", numClasses);
-    o.addProperty("input_scale", "pixel / 255");
-    o.addProperty("test_accuracy", testAccuracy);
-    o.add("training", training);
+    ConfigJson.toJson(s).asMap().forEach(o::add);
+    FIXED.forEach(o::add);
     return o;
   }
 
-  /**
-   * Parses a stored config; {@code source} names the file in error messages. Unknown keys and a
-   * class other than LeNet are errors.
-   */
+  /** Parses a stored config; {@code source} names the file in error messages. */
   public static LeNetConfig fromJson(String json, String source) {
-    JsonObject o;
-    try {
-      o = JsonParser.parseString(json).getAsJsonObject();
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(source + ": not a JSON object (" + e.getMessage() + ")");
-    }
-    for (String key : o.keySet()) {
-      if (!KEYS.contains(key)) {
-        throw new IllegalArgumentException(source + ": unknown key \"" + key + "\"");
-      }
-    }
-    String cls = string(o, "_class_name", source);
-    if (!cls.equals(CLASS_NAME)) {
-      throw new IllegalArgumentException(
-          source + ": _class_name is \"" + cls + "\", expected \"" + CLASS_NAME + "\"");
-    }
-    try {
-      return new LeNetConfig(
-          integer(o, "sample_size", source),
-          integer(o, "conv1_channels", source),
-          integer(o, "conv2_channels", source),
-          integer(o, "fc1_units", source),
-          integer(o, "fc2_units", source),
-          integer(o, "num_classes", source));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
-    }
+    return ConfigJson.read(
+        json,
+        source,
+        CLASS_NAME,
+        Stored.class,
+        FIXED,
+        s -> new LeNetConfig(s.sampleSize, s.conv1, s.conv2, s.fc1, s.fc2, s.numClasses));
   }
 
   /** The stored test accuracy, or NaN if the file has none. */
   public static double testAccuracy(String json) {
-    JsonElement e = JsonParser.parseString(json).getAsJsonObject().get("test_accuracy");
-    return e == null || e.isJsonNull() ? Double.NaN : e.getAsDouble();
-  }
-
-  private static String string(JsonObject o, String key, String source) {
-    JsonElement e = o.get(key);
-    if (e == null || !e.isJsonPrimitive()) {
-      throw new IllegalArgumentException(source + ": missing string \"" + key + "\"");
-    }
-    return e.getAsString();
-  }
-
-  private static int integer(JsonObject o, String key, String source) {
-    JsonElement e = o.get(key);
-    if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
-      throw new IllegalArgumentException(source + ": missing integer \"" + key + "\"");
-    }
-    return e.getAsInt();
+    JsonElement e =
+        ConfigJson.read(json, FILE, CLASS_NAME, Stored.class, FIXED, s -> s.testAccuracy);
+    return e.isJsonNull() ? Double.NaN : e.getAsDouble();
   }
 }

@@ -1,11 +1,13 @@
 package io.sparkddpm.model;
 
-import com.google.gson.GsonBuilder;
+import static io.sparkddpm.base.ConfigJson.require;
+
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.util.Arrays;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.annotations.SerializedName;
+import io.sparkddpm.base.ConfigJson;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +15,10 @@ import java.util.Objects;
 
 /**
  * The subset of diffusers' {@code UNet2DModel} configuration this port supports, validated on
- * construction. Read from and written to diffusers' {@code unet/config.json}.
+ * construction. Read from and written to diffusers' {@code unet/config.json} through {@link
+ * ConfigJson}; a key missing from the file takes diffusers' default, as {@code
+ * UNet2DModel.from_config} would (see {@link Builder}), except {@code sample_size}, which must be
+ * given (diffusers' default, None, leaves the image size open).
  *
  * @param sampleSize image side in pixels
  * @param inChannels channels of the input image
@@ -48,22 +53,24 @@ public record UNetConfig(
   private static final Map<String, JsonElement> FIXED = new LinkedHashMap<>();
 
   static {
-    FIXED.put("act_fn", JsonParser.parseString("\"silu\""));
-    FIXED.put("add_attention", JsonParser.parseString("true"));
-    FIXED.put("center_input_sample", JsonParser.parseString("false"));
+    FIXED.put("act_fn", new JsonPrimitive("silu"));
+    FIXED.put("add_attention", new JsonPrimitive(true));
+    FIXED.put("center_input_sample", new JsonPrimitive(false));
     FIXED.put("class_embed_type", JsonNull.INSTANCE);
     FIXED.put("num_class_embeds", JsonNull.INSTANCE);
-    FIXED.put("dropout", JsonParser.parseString("0.0"));
-    FIXED.put("mid_block_scale_factor", JsonParser.parseString("1"));
-    FIXED.put("mid_block_type", JsonParser.parseString("\"UNetMidBlock2D\""));
-    FIXED.put("resnet_time_scale_shift", JsonParser.parseString("\"default\""));
-    FIXED.put("time_embedding_type", JsonParser.parseString("\"positional\""));
+    FIXED.put("dropout", new JsonPrimitive(0.0));
+    FIXED.put("mid_block_scale_factor", new JsonPrimitive(1));
+    FIXED.put("mid_block_type", new JsonPrimitive("UNetMidBlock2D"));
+    FIXED.put("resnet_time_scale_shift", new JsonPrimitive("default"));
+    FIXED.put("time_embedding_type", new JsonPrimitive("positional"));
     FIXED.put("time_embedding_dim", JsonNull.INSTANCE);
     FIXED.put("attn_norm_num_groups", JsonNull.INSTANCE);
-    FIXED.put("downsample_type", JsonParser.parseString("\"conv\""));
-    FIXED.put("upsample_type", JsonParser.parseString("\"conv\""));
+    FIXED.put("downsample_type", new JsonPrimitive("conv"));
+    FIXED.put("upsample_type", new JsonPrimitive("conv"));
     FIXED.put("num_train_timesteps", JsonNull.INSTANCE);
   }
+
+  private static final String CLASS_NAME = "UNet2DModel";
 
   private static final List<String> DOWN_TYPES = List.of("DownBlock2D", "AttnDownBlock2D");
   private static final List<String> UP_TYPES = List.of("UpBlock2D", "AttnUpBlock2D");
@@ -127,28 +134,16 @@ public record UNetConfig(
         "freq_shift must differ from half of block_out_channels[0]");
   }
 
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException("UNet config: " + message);
-    }
-  }
-
-  /** The tutorial's model: 1,707,009 parameters. */
+  /** The tutorial's model, 1,707,009 parameters: where it differs from diffusers' defaults. */
   public static UNetConfig tutorial() {
-    return new UNetConfig(
-        32,
-        1,
-        1,
-        2,
-        new int[] {32, 64, 64},
-        List.of("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D"),
-        List.of("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D"),
-        32,
-        1e-5,
-        8,
-        1,
-        true,
-        0);
+    return builder()
+        .sampleSize(32)
+        .inChannels(1)
+        .outChannels(1)
+        .blockOutChannels(32, 64, 64)
+        .downBlockTypes("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D")
+        .upBlockTypes("AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D")
+        .build();
   }
 
   /** Channels of the time embedding: four times the first level's channels, as diffusers. */
@@ -163,127 +158,187 @@ public record UNetConfig(
 
   /** Parses diffusers' {@code config.json}; {@code source} names the file in errors. */
   public static UNetConfig fromJson(String json, String source) {
-    JsonObject o;
-    try {
-      o = JsonParser.parseString(json).getAsJsonObject();
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(source + ": not a JSON object: " + e.getMessage());
-    }
-    UNetConfig base = tutorial();
-    try {
-      for (String key : o.keySet()) {
-        if (key.startsWith("_")) {
-          continue;
-        }
-        if (FIXED.containsKey(key)) {
-          if (!sameValue(FIXED.get(key), o.get(key))) {
-            throw new IllegalArgumentException(
-                "unsupported value "
-                    + o.get(key)
-                    + " for \""
-                    + key
-                    + "\"; this port implements "
-                    + FIXED.get(key));
-          }
-        } else if (!KNOWN.contains(key)) {
-          throw new IllegalArgumentException("unknown key \"" + key + "\"");
-        }
-      }
-      if (o.has("_class_name") && !o.get("_class_name").getAsString().equals("UNet2DModel")) {
-        throw new IllegalArgumentException(
-            "_class_name is " + o.get("_class_name") + ", only UNet2DModel is supported");
-      }
-      return new UNetConfig(
-          intOr(o, "sample_size", base.sampleSize),
-          intOr(o, "in_channels", base.inChannels),
-          intOr(o, "out_channels", base.outChannels),
-          intOr(o, "layers_per_block", base.layersPerBlock),
-          o.has("block_out_channels")
-              ? new GsonBuilder().create().fromJson(o.get("block_out_channels"), int[].class)
-              : new int[] {224, 448, 672, 896},
-          stringsOr(
-              o,
-              "down_block_types",
-              List.of("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D")),
-          stringsOr(
-              o,
-              "up_block_types",
-              List.of("AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D")),
-          intOr(o, "norm_num_groups", 32),
-          o.has("norm_eps") ? o.get("norm_eps").getAsDouble() : 1e-5,
-          o.has("attention_head_dim") && !o.get("attention_head_dim").isJsonNull()
-              ? o.get("attention_head_dim").getAsInt()
-              : (o.has("attention_head_dim") ? null : 8),
-          intOr(o, "downsample_padding", 1),
-          !o.has("flip_sin_to_cos") || o.get("flip_sin_to_cos").getAsBoolean(),
-          o.has("freq_shift") ? o.get("freq_shift").getAsDouble() : 0);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(source + ": malformed UNet config: " + e, e);
-    }
-  }
-
-  private static final List<String> KNOWN =
-      List.of(
-          "sample_size",
-          "in_channels",
-          "out_channels",
-          "layers_per_block",
-          "block_out_channels",
-          "down_block_types",
-          "up_block_types",
-          "norm_num_groups",
-          "norm_eps",
-          "attention_head_dim",
-          "downsample_padding",
-          "flip_sin_to_cos",
-          "freq_shift");
-
-  private static boolean sameValue(JsonElement expected, JsonElement actual) {
-    if (expected.isJsonPrimitive() && actual.isJsonPrimitive()) {
-      var e = expected.getAsJsonPrimitive();
-      var a = actual.getAsJsonPrimitive();
-      if (e.isNumber() && a.isNumber()) {
-        return e.getAsDouble() == a.getAsDouble();
-      }
-    }
-    return expected.equals(actual);
-  }
-
-  private static int intOr(JsonObject o, String key, int fallback) {
-    return o.has(key) ? o.get(key).getAsInt() : fallback;
-  }
-
-  private static List<String> stringsOr(JsonObject o, String key, List<String> fallback) {
-    return o.has(key)
-        ? Arrays.asList(new GsonBuilder().create().fromJson(o.get(key), String[].class))
-        : fallback;
+    return ConfigJson.read(json, source, CLASS_NAME, Builder.class, FIXED, Builder::build);
   }
 
   /** diffusers' {@code config.json}, every argument written out as {@code save_pretrained} does. */
   public String toJson() {
     JsonObject o = new JsonObject();
-    o.addProperty("_class_name", "UNet2DModel");
-    o.addProperty("_diffusers_version", "0.40.0.dev0");
-    var gson = new GsonBuilder().create();
-    o.addProperty("sample_size", sampleSize);
-    o.addProperty("in_channels", inChannels);
-    o.addProperty("out_channels", outChannels);
-    o.addProperty("layers_per_block", layersPerBlock);
-    o.add("block_out_channels", gson.toJsonTree(blockOutChannels));
-    o.add("down_block_types", gson.toJsonTree(downBlockTypes));
-    o.add("up_block_types", gson.toJsonTree(upBlockTypes));
-    o.addProperty("norm_num_groups", normNumGroups);
-    o.addProperty("norm_eps", normEps);
-    o.add(
-        "attention_head_dim",
-        attentionHeadDim == null ? JsonNull.INSTANCE : gson.toJsonTree(attentionHeadDim));
-    o.addProperty("downsample_padding", downsamplePadding);
-    o.addProperty("flip_sin_to_cos", flipSinToCos);
-    o.addProperty("freq_shift", freqShift);
+    o.addProperty("_class_name", CLASS_NAME);
+    o.addProperty("_diffusers_version", ConfigJson.DIFFUSERS_VERSION);
+    ConfigJson.toJson(toBuilder()).asMap().forEach(o::add);
     FIXED.forEach(o::add);
-    return new GsonBuilder().setPrettyPrinting().serializeNulls().create().toJson(o);
+    return ConfigJson.pretty(o);
+  }
+
+  /** A builder holding this configuration. */
+  public Builder toBuilder() {
+    return builder()
+        .sampleSize(sampleSize)
+        .inChannels(inChannels)
+        .outChannels(outChannels)
+        .layersPerBlock(layersPerBlock)
+        .blockOutChannels(blockOutChannels)
+        .downBlockTypes(downBlockTypes.toArray(String[]::new))
+        .upBlockTypes(upBlockTypes.toArray(String[]::new))
+        .normNumGroups(normNumGroups)
+        .normEps(normEps)
+        .attentionHeadDim(attentionHeadDim)
+        .downsamplePadding(downsamplePadding)
+        .flipSinToCos(flipSinToCos)
+        .freqShift(freqShift);
+  }
+
+  /** A builder at diffusers' {@code UNet2DModel} defaults; {@code sampleSize} must be set. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link UNetConfig}. Its fields, under diffusers' key names, start at the defaults of
+   * diffusers' {@code UNet2DModel.__init__} (checked against diffusers 0.42.1), which are also what
+   * {@link #fromJson} takes for a key the file does not have; {@code sample_size} has none.
+   */
+  public static final class Builder {
+    @SerializedName("sample_size")
+    private Integer sampleSize;
+
+    @SerializedName("in_channels")
+    private int inChannels = 3;
+
+    @SerializedName("out_channels")
+    private int outChannels = 3;
+
+    @SerializedName("layers_per_block")
+    private int layersPerBlock = 2;
+
+    @SerializedName("block_out_channels")
+    private int[] blockOutChannels = {224, 448, 672, 896};
+
+    @SerializedName("down_block_types")
+    private List<String> downBlockTypes =
+        List.of("DownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D", "AttnDownBlock2D");
+
+    @SerializedName("up_block_types")
+    private List<String> upBlockTypes =
+        List.of("AttnUpBlock2D", "AttnUpBlock2D", "AttnUpBlock2D", "UpBlock2D");
+
+    @SerializedName("norm_num_groups")
+    private int normNumGroups = 32;
+
+    @SerializedName("norm_eps")
+    private double normEps = 1e-5;
+
+    @SerializedName("attention_head_dim")
+    private Integer attentionHeadDim = 8;
+
+    @SerializedName("downsample_padding")
+    private int downsamplePadding = 1;
+
+    @SerializedName("flip_sin_to_cos")
+    private boolean flipSinToCos = true;
+
+    @SerializedName("freq_shift")
+    private double freqShift = 0;
+
+    private Builder() {}
+
+    /** {@code sample_size}: image side in pixels. */
+    public Builder sampleSize(int v) {
+      sampleSize = v;
+      return this;
+    }
+
+    /** {@code in_channels}. */
+    public Builder inChannels(int v) {
+      inChannels = v;
+      return this;
+    }
+
+    /** {@code out_channels}. */
+    public Builder outChannels(int v) {
+      outChannels = v;
+      return this;
+    }
+
+    /** {@code layers_per_block}. */
+    public Builder layersPerBlock(int v) {
+      layersPerBlock = v;
+      return this;
+    }
+
+    /** {@code block_out_channels}, one entry per level. */
+    public Builder blockOutChannels(int... v) {
+      blockOutChannels = v.clone();
+      return this;
+    }
+
+    /** {@code down_block_types}, one per level. */
+    public Builder downBlockTypes(String... v) {
+      downBlockTypes = List.of(v);
+      return this;
+    }
+
+    /** {@code up_block_types}, one per level, deepest first. */
+    public Builder upBlockTypes(String... v) {
+      upBlockTypes = List.of(v);
+      return this;
+    }
+
+    /** {@code norm_num_groups}. */
+    public Builder normNumGroups(int v) {
+      normNumGroups = v;
+      return this;
+    }
+
+    /** {@code norm_eps}. */
+    public Builder normEps(double v) {
+      normEps = v;
+      return this;
+    }
+
+    /** {@code attention_head_dim}; {@code null} for one head per block. */
+    public Builder attentionHeadDim(Integer v) {
+      attentionHeadDim = v;
+      return this;
+    }
+
+    /** {@code downsample_padding}. */
+    public Builder downsamplePadding(int v) {
+      downsamplePadding = v;
+      return this;
+    }
+
+    /** {@code flip_sin_to_cos}. */
+    public Builder flipSinToCos(boolean v) {
+      flipSinToCos = v;
+      return this;
+    }
+
+    /** {@code freq_shift}. */
+    public Builder freqShift(double v) {
+      freqShift = v;
+      return this;
+    }
+
+    /** The validated configuration. */
+    public UNetConfig build() {
+      require(sampleSize != null, "sample_size must be set");
+      return new UNetConfig(
+          sampleSize,
+          inChannels,
+          outChannels,
+          layersPerBlock,
+          blockOutChannels,
+          downBlockTypes,
+          upBlockTypes,
+          normNumGroups,
+          normEps,
+          attentionHeadDim,
+          downsamplePadding,
+          flipSinToCos,
+          freqShift);
+    }
   }
 
   @Override

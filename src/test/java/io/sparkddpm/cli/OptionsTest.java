@@ -40,7 +40,7 @@ class OptionsTest {
       @Option(names = "--name", required = true, description = "who") String name,
       @Option(names = "--count", defaultValue = "3", description = "how many") @Range(min = 1)
           int count,
-      @Option(names = "--rate", defaultValue = "0.5", description = "how fast")
+      @Option(names = "--rate", defaultValue = "0.5", description = "share of ${top} (1 = 100%)")
           @Range(min = 0, max = 1, maxOpen = true)
           double rate,
       @Option(names = "--limit", defaultValue = "", description = "upper bound; empty = none")
@@ -146,6 +146,7 @@ class OptionsTest {
     assertTrue(usage.contains("how many (>= 1; default: 3)"), usage);
     assertTrue(usage.contains("pace (one of slow, fast-enough; default: slow)"), usage);
     assertTrue(usage.contains("--loud[=true|false]"), usage);
+    assertTrue(usage.contains("share of ${top} (1 = 100%) (in [0, 1); default: 0.5)"), usage);
     assertTrue(usage.indexOf("--name") < usage.indexOf("--count"), "in declaration order");
     assertTrue(usage.contains("who (required)"), usage);
     assertTrue(usage.contains("--config=<file>"), usage);

@@ -21,20 +21,16 @@ class NativeMemoryTest {
   @Test
   void forwardBackwardStepsKeepNativeMemoryFlat() throws IOException {
     UNetConfig small =
-        new UNetConfig(
-            16,
-            1,
-            1,
-            1,
-            new int[] {16, 32},
-            java.util.List.of("DownBlock2D", "AttnDownBlock2D"),
-            java.util.List.of("AttnUpBlock2D", "UpBlock2D"),
-            8,
-            1e-5,
-            8,
-            1,
-            true,
-            0);
+        UNetConfig.builder()
+            .sampleSize(16)
+            .inChannels(1)
+            .outChannels(1)
+            .layersPerBlock(1)
+            .blockOutChannels(16, 32)
+            .downBlockTypes("DownBlock2D", "AttnDownBlock2D")
+            .upBlockTypes("AttnUpBlock2D", "UpBlock2D")
+            .normNumGroups(8)
+            .build();
     try (NDManager manager = NDManager.newBaseManager()) {
       UNet2DModel model = new UNet2DModel(small);
       model.initialize(manager);

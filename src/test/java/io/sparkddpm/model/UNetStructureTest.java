@@ -102,20 +102,21 @@ class UNetStructureTest {
   void anotherConfigBuildsAndKeepsShapes() {
     // Two levels, one layer, 16 groups, one head per block, padding 0, sin first.
     UNetConfig c =
-        new UNetConfig(
-            16,
-            3,
-            2,
-            1,
-            new int[] {16, 32},
-            List.of("AttnDownBlock2D", "DownBlock2D"),
-            List.of("UpBlock2D", "AttnUpBlock2D"),
-            8,
-            1e-6,
-            null,
-            0,
-            false,
-            1);
+        UNetConfig.builder()
+            .sampleSize(16)
+            .inChannels(3)
+            .outChannels(2)
+            .layersPerBlock(1)
+            .blockOutChannels(16, 32)
+            .downBlockTypes("AttnDownBlock2D", "DownBlock2D")
+            .upBlockTypes("UpBlock2D", "AttnUpBlock2D")
+            .normNumGroups(8)
+            .normEps(1e-6)
+            .attentionHeadDim(null)
+            .downsamplePadding(0)
+            .flipSinToCos(false)
+            .freqShift(1)
+            .build();
     try (NDManager m = NDManager.newBaseManager()) {
       UNet2DModel model = new UNet2DModel(c);
       model.initialize(m);

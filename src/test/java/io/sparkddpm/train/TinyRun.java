@@ -15,20 +15,16 @@ public final class TinyRun {
 
   /** Two levels of 16 and 32 channels, one resnet each, attention on the deeper level. */
   public static UNetConfig tinyConfig() {
-    return new UNetConfig(
-        32,
-        1,
-        1,
-        1,
-        new int[] {16, 32},
-        List.of("DownBlock2D", "AttnDownBlock2D"),
-        List.of("AttnUpBlock2D", "UpBlock2D"),
-        8,
-        1e-5,
-        8,
-        1,
-        true,
-        0);
+    return UNetConfig.builder()
+        .sampleSize(32)
+        .inChannels(1)
+        .outChannels(1)
+        .layersPerBlock(1)
+        .blockOutChannels(16, 32)
+        .downBlockTypes("DownBlock2D", "AttnDownBlock2D")
+        .upBlockTypes("AttnUpBlock2D", "UpBlock2D")
+        .normNumGroups(8)
+        .build();
   }
 
   /** data/mnist of the project, fetched by submit/fetch-mnist.sh (the test command runs it). */
