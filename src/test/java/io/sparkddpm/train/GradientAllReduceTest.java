@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.pytorch.jni.JniUtils;
 import io.sparkddpm.SparkSessionTestBase;
 import io.sparkddpm.data.MnistImage;
 import io.sparkddpm.data.PixelRange;
@@ -96,9 +97,19 @@ class GradientAllReduceTest extends SparkSessionTestBase {
     try (SparkGradients spark = new SparkGradients(sc, rdd, TinyRun.tinyConfig())) {
       assertEquals(IMAGES, spark.datasetSize());
       AllReduce.Mean viaSpark = AllReduce.mean(spark.compute(plan(), w), w.length);
-      AllReduce.Mean local =
-          AllReduce.mean(
-              new LocalGradients(shards(2), TinyRun.tinyConfig()).compute(plan(), w), w.length);
+      // libtorch's sums depend on its thread count; tasks run with spark.task.cpus threads, so
+      // the local computation takes the same number.
+      int threads = Integer.parseInt(sc.getConf().get("spark.task.cpus", "1"));
+      int driverThreads = JniUtils.getNumThreads();
+      AllReduce.Mean local;
+      try {
+        JniUtils.setNumThreads(threads);
+        local =
+            AllReduce.mean(
+                new LocalGradients(shards(2), TinyRun.tinyConfig()).compute(plan(), w), w.length);
+      } finally {
+        JniUtils.setNumThreads(driverThreads);
+      }
       assertEquals(local.loss(), viaSpark.loss());
       assertArrayEquals(local.grad(), viaSpark.grad());
     }
