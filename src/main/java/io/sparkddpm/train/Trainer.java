@@ -240,77 +240,6 @@ public final class Trainer {
     return s;
   }
 
-  /**
-   * The options a resumed run must keep, and the values of those that checkpoints written before
-   * the option existed were trained with (their {@code trainer_state.json} lacks the key).
-   */
-  private static final Map<String, String> KEPT_ON_RESUME = keptOnResume();
-
-  private static Map<String, String> keptOnResume() {
-    Map<String, String> m = new LinkedHashMap<>();
-    // the data order
-    for (String key : List.of("seed", "batch-size", "limit", "pixel-range", "data")) {
-      m.put(key, null);
-    }
-    // the recipe: learning rate and optimizer
-    m.put("lr", null);
-    m.put("lr-scheduler", "constant");
-    m.put("lr-warmup-steps", "0");
-    m.put("lr-num-cycles", "1");
-    m.put("lr-power", "1.0");
-    m.put("adam-beta1", "0.9");
-    m.put("adam-beta2", "0.999");
-    m.put("adam-weight-decay", "0");
-    m.put("adam-epsilon", "1e-8");
-    return m;
-  }
-
-  /** Refuses to resume with a changed data order or recipe, naming the option. */
-  private void checkKept(JsonObject state, Path dir, long total) {
-    JsonObject saved = state.getAsJsonObject("options");
-    for (Map.Entry<String, String> e : KEPT_ON_RESUME.entrySet()) {
-      String key = e.getKey();
-      String was = saved.has(key) ? saved.get(key).getAsString() : e.getValue();
-      String now = cfg.values().get(key);
-      if (was == null || !sameValue(was, now)) {
-        throw new BadInputException(
-            "--resume: --"
-                + key
-                + " was "
-                + was
-                + " in "
-                + dir
-                + ", now "
-                + now
-                + "; a resumed run must keep the data order and the training recipe");
-      }
-    }
-    // A decaying schedule is a function of the run's length: resuming with another length would
-    // jump to another point of another curve.
-    if (cfg.lrScheduler().decays() && state.has("num_training_steps")) {
-      long was = state.get("num_training_steps").getAsLong();
-      if (was != total) {
-        throw new BadInputException(
-            String.format(
-                "--resume: the run was %d steps long in %s, now %d (--epochs, --max-steps);"
-                    + " --lr-scheduler %s depends on the length, so a resumed run must keep it",
-                was, dir, total, cfg.lrScheduler().optionName()));
-      }
-    }
-  }
-
-  /** Equal option values: the same text, or the same number written differently (1e-3, 0.001). */
-  private static boolean sameValue(String was, String now) {
-    if (was.equals(now)) {
-      return true;
-    }
-    try {
-      return Double.parseDouble(was) == Double.parseDouble(now);
-    } catch (NumberFormatException | NullPointerException e) {
-      return false;
-    }
-  }
-
   private State resume(long total) throws IOException {
     Path dir = newestCheckpoint();
     if (dir == null) {
@@ -329,7 +258,7 @@ public final class Trainer {
                         () ->
                             new IllegalArgumentException(dir + ": trainer_state.json is missing")))
             .getAsJsonObject();
-    checkKept(state, dir, total);
+    ResumeCheck.refuseChanges(cfg, state, dir, total);
     if (!c.unetConfig().equals(unetConfig)) {
       throw new BadInputException("--resume: the model config differs from " + dir);
     }

@@ -9,7 +9,7 @@ import org.apache.spark.sql.SparkSession;
  * Measures EvaluateJob's classifier recipe on one IDX data set without scoring samples: the command
  * behind the figures of docs/evaluation.md ("Classifier").
  *
- * <p>Usage: {@code ClassifierRecipe <IDX folder> <seed> [epochs=8] [shift=2] [limit=0] [batch=128]
+ * <p>Usage: {@code ClassifierRecipe <IDX folder> <seed> [epochs=8] [shift=0] [limit=0] [batch=128]
  * [lr=1e-3]}; prints the test accuracy after each epoch and the total time.
  */
 public final class ClassifierRecipe {
@@ -51,7 +51,7 @@ public final class ClassifierRecipe {
     String data = args[0];
     long seed = Long.parseLong(args[1]);
     int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 8;
-    int shift = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+    int shift = args.length > 3 ? Integer.parseInt(args[3]) : 0;
     long limit = args.length > 4 ? Long.parseLong(args[4]) : 0;
     int batch = args.length > 5 ? Integer.parseInt(args[5]) : 128;
     double lr = args.length > 6 ? Double.parseDouble(args[6]) : 1e-3;

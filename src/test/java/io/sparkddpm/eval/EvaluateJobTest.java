@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * EvaluateJob on {@code local[2]} with the real MNIST files. The classifier is trained once for the
  * class on a subset (the first 12,000 training images, 2 epochs of the default recipe), so the
- * accuracy checked here is the documented CI figure of 95% (measured: 0.9603 on the 10,000 test
+ * accuracy checked here is the documented CI figure of 95% (measured: 0.960 on the 10,000 test
  * images); the full 60,000-image, 8-epoch default reaches 0.993 (docs/evaluation.md, "Classifier").
  */
 class EvaluateJobTest extends SparkSessionTestBase {
