@@ -42,7 +42,7 @@ public record EvaluateConfig(
         String classifier,
     @Option(
             names = "--classifier-epochs",
-            defaultValue = "4",
+            defaultValue = "8",
             description = "epochs when training the classifier")
         @Range(min = 1)
         int classifierEpochs,
@@ -55,7 +55,8 @@ public record EvaluateConfig(
     @Option(
             names = "--classifier-lr",
             defaultValue = "1e-3",
-            description = "Adam learning rate when training the classifier")
+            description =
+                "Adam's peak learning rate when training the classifier (cosine decay to 0)")
         @Range(min = 0, minOpen = true)
         double classifierLr,
     @Option(
@@ -106,6 +107,14 @@ public record EvaluateConfig(
         @Range(min = 0)
         double maxFid,
     @Option(names = "--overwrite", description = "replace an existing --output") boolean overwrite,
+    @Option(
+            names = "--classifier-shift",
+            defaultValue = "0",
+            description =
+                "move each classifier training image by up to this many pixels per axis (raises"
+                    + " the confidence on noise, see docs/evaluation.md); 0 = off")
+        @Range(min = 0, max = 8)
+        int classifierShift,
     Map<String, String> values) {
 
   /** The options of {@code EvaluateJob}. */

@@ -223,7 +223,11 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
                 spark, cfg.data(), MnistSource.Split.TRAIN, partitions, cfg.classifierLimit()),
             LabelledImages.load(spark, cfg.data(), MnistSource.Split.TEST, partitions, 0),
             new ClassifierTraining.Settings(
-                cfg.classifierEpochs(), cfg.classifierBatchSize(), cfg.classifierLr(), cfg.seed()),
+                cfg.classifierEpochs(),
+                cfg.classifierBatchSize(),
+                cfg.classifierLr(),
+                cfg.seed(),
+                cfg.classifierShift()),
             provenance);
     LOG.info(String.format(Locale.ROOT, "classifier test accuracy %.4f", c.testAccuracy()));
     System.out.printf(Locale.ROOT, "classifier test accuracy %.4f%n", c.testAccuracy());

@@ -48,7 +48,7 @@ public record TrainConfig(
     @Option(
             names = "--lr",
             defaultValue = "1e-3",
-            description = "Adam learning rate (torch defaults otherwise)")
+            description = "Adam learning rate (the schedule's peak)")
         @Range(min = 0, minOpen = true)
         double lr,
     @Option(
@@ -170,9 +170,53 @@ public record TrainConfig(
             defaultValue = "leading",
             description = "timestep spacing of the epoch grids")
         TimestepSpacing sampleTimestepSpacing,
+    @Option(
+            names = "--lr-scheduler",
+            defaultValue = "constant",
+            description = "how the learning rate changes over the run (diffusers' get_scheduler)")
+        LrSchedule.Kind lrScheduler,
+    @Option(
+            names = "--lr-warmup-steps",
+            defaultValue = "0",
+            description = "steps of linear warm-up from 0 to --lr")
+        @Range(min = 0)
+        long lrWarmupSteps,
+    @Option(
+            names = "--lr-num-cycles",
+            defaultValue = "1",
+            description = "cosine_with_restarts: number of hard restarts")
+        @Range(min = 1)
+        int lrNumCycles,
+    @Option(
+            names = "--lr-power",
+            defaultValue = "1.0",
+            description = "polynomial: the decay's exponent (to 1e-7)")
+        @Range(min = 0, minOpen = true)
+        double lrPower,
+    @Option(names = "--adam-beta1", defaultValue = "0.9", description = "Adam's first-moment decay")
+        @Range(min = 0, max = 1, maxOpen = true)
+        double adamBeta1,
+    @Option(
+            names = "--adam-beta2",
+            defaultValue = "0.999",
+            description = "Adam's second-moment decay")
+        @Range(min = 0, max = 1, maxOpen = true)
+        double adamBeta2,
+    @Option(
+            names = "--adam-weight-decay",
+            defaultValue = "0",
+            description = "AdamW's decoupled weight decay; 0 = Adam")
+        @Range(min = 0)
+        double adamWeightDecay,
+    @Option(names = "--adam-epsilon", defaultValue = "1e-8", description = "Adam's epsilon")
+        @Range(min = 0)
+        double adamEpsilon,
     Map<String, String> values) {
 
-  /** Checks that the epoch grids' sampler can take {@code --sample-steps}, before training. */
+  /**
+   * Checks that the epoch grids' sampler can take {@code --sample-steps}, and that {@code --lr} is
+   * above the polynomial schedule's end, before training.
+   */
   public TrainConfig {
     try {
       NoiseScheduler.create(
@@ -182,6 +226,19 @@ public record TrainConfig(
       throw new UsageException(
           "--sample-scheduler / --sample-timestep-spacing / --sample-steps: " + e.getMessage());
     }
+    UsageException.check(
+        lrScheduler != LrSchedule.Kind.POLYNOMIAL || lr > LrSchedule.POLYNOMIAL_LR_END,
+        "--lr must be above the polynomial schedule's end value 1e-7, got " + lr);
+  }
+
+  /** The optimizer's constants. */
+  public Adam.Hyper adam() {
+    return new Adam.Hyper(adamBeta1, adamBeta2, adamWeightDecay, adamEpsilon);
+  }
+
+  /** The learning-rate schedule of a run of {@code totalSteps} optimizer steps. */
+  public LrSchedule lrSchedule(long totalSteps) {
+    return new LrSchedule(lrScheduler, lr, lrWarmupSteps, totalSteps, lrNumCycles, lrPower);
   }
 
   /** The options of {@code TrainJob}. */

@@ -73,6 +73,7 @@ public final class Trainer {
     if (cfg.maxSteps() > 0) {
       total = Math.min(total, cfg.maxSteps());
     }
+    LrSchedule schedule = cfg.lrSchedule(total);
     SchedulerConfig schedulerConfig = SchedulerConfig.ddpm();
     float[] alphasCumprod = new DdpmScheduler(schedulerConfig).alphasCumprod();
 
@@ -80,7 +81,7 @@ public final class Trainer {
     // removed (never resumed from), the other completed, before looking for a checkpoint.
     Checkpoints.cleanUp(conf, output);
     boolean resuming = cfg.resume() || (cfg.autoResume() && newestCheckpoint() != null);
-    State s = resuming ? resume() : fresh();
+    State s = resuming ? resume(total) : fresh();
     Metrics metrics = new Metrics(conf, output, s.step);
     LOG.info(
         "training {} images in {} shards: {} steps ({} per epoch), batch {}, from step {}",
@@ -148,7 +149,8 @@ public final class Trainer {
       if (cfg.gradClip() > 0) {
         clip(mean.grad(), cfg.gradClip());
       }
-      s.adam.update(s.params, mean.grad(), cfg.lr());
+      double lr = schedule.at(step);
+      s.adam.update(s.params, mean.grad(), lr);
       if (s.ema != null) {
         float d = (float) cfg.emaDecay();
         float[] ema = s.ema;
@@ -168,7 +170,7 @@ public final class Trainer {
           step + 1,
           epoch,
           mean.loss(),
-          cfg.lr(),
+          lr,
           mean.count() / seconds,
           elapsed,
           seconds,
@@ -192,7 +194,7 @@ public final class Trainer {
         // A run resumed from this checkpoint keeps metrics.jsonl's lines up to it, even when the
         // driver dies before the next --log-every flush.
         metrics.flush();
-        checkpoint(new Path(output, "checkpoint-" + done), s, done, epoch);
+        checkpoint(new Path(output, "checkpoint-" + done), s, done, epoch, total);
         Checkpoints.prune(conf, output, cfg.keepCheckpoints());
       }
       if (cfg.sampleEveryEpoch() > 0 && (done % stepsPerEpoch == 0 || last)) {
@@ -202,7 +204,7 @@ public final class Trainer {
     }
     metrics.flush();
     Path fin = new Path(output, "final");
-    checkpoint(fin, s, total, (int) ((total - 1) / stepsPerEpoch));
+    checkpoint(fin, s, total, (int) ((total - 1) / stepsPerEpoch), total);
     return new Result(
         total - s.startStep,
         (int) ((total + stepsPerEpoch - 1) / stepsPerEpoch),
@@ -234,11 +236,11 @@ public final class Trainer {
     State s = new State();
     s.params = layout.flatten(UNetWeights.torchDefaultInit(shapes, cfg.seed()));
     s.ema = cfg.emaDecay() > 0 ? s.params.clone() : null;
-    s.adam = new Adam(s.params.length);
+    s.adam = new Adam(cfg.adam(), s.params.length);
     return s;
   }
 
-  private State resume() throws IOException {
+  private State resume(long total) throws IOException {
     Path dir = newestCheckpoint();
     if (dir == null) {
       throw new BadInputException("--resume: no checkpoint-<step> or final/ in " + output);
@@ -256,22 +258,7 @@ public final class Trainer {
                         () ->
                             new IllegalArgumentException(dir + ": trainer_state.json is missing")))
             .getAsJsonObject();
-    JsonObject saved = state.getAsJsonObject("options");
-    for (String key : List.of("seed", "batch-size", "limit", "pixel-range", "data")) {
-      String was = saved.get(key).getAsString();
-      if (!was.equals(cfg.values().get(key))) {
-        throw new BadInputException(
-            "--resume: --"
-                + key
-                + " was "
-                + was
-                + " in "
-                + dir
-                + ", now "
-                + cfg.values().get(key)
-                + "; a resumed run must keep the data order");
-      }
-    }
+    ResumeCheck.refuseChanges(cfg, state, dir, total);
     if (!c.unetConfig().equals(unetConfig)) {
       throw new BadInputException("--resume: the model config differs from " + dir);
     }
@@ -287,6 +274,7 @@ public final class Trainer {
             .orElseThrow(() -> new IllegalArgumentException(dir + " has no optimizer.safetensors"));
     s.adam =
         new Adam(
+            cfg.adam(),
             opt.get("exp_avg").toFloats(),
             opt.get("exp_avg_sq").toFloats(),
             state.get("adam_step").getAsLong());
@@ -315,7 +303,7 @@ public final class Trainer {
     return newest;
   }
 
-  private void checkpoint(Path dir, State s, long step, int epoch) throws IOException {
+  private void checkpoint(Path dir, State s, long step, int epoch, long total) throws IOException {
     Map<String, Tensor> optimizer = new LinkedHashMap<>();
     optimizer.put("exp_avg", Tensor.ofFloats(new long[] {s.params.length}, s.adam.m()));
     optimizer.put("exp_avg_sq", Tensor.ofFloats(new long[] {s.params.length}, s.adam.v()));
@@ -324,6 +312,7 @@ public final class Trainer {
     state.addProperty("epoch", epoch);
     state.addProperty("adam_step", s.adam.step());
     state.addProperty("seed", cfg.seed());
+    state.addProperty("num_training_steps", total); // the length the lr schedule follows
     state.addProperty("time", Instant.now().toString());
     state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
     state.add("provenance", new GsonBuilder().create().toJsonTree(provenance));
