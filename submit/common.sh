@@ -4,7 +4,7 @@
 # from the Spark jars Maven resolved. Either way the command line is the standard one.
 
 PROJECT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-APP_JAR="$PROJECT_DIR/target/spark-ddpm-0.1.0-SNAPSHOT.jar"
+APP_JAR="$PROJECT_DIR/target/spark-ddpm.jar" # pom.xml's finalName
 # libtorch for CPU, shipped beside the jar with --jars (GPU executors take PyTorch's CUDA wheel
 # instead: conf/spark-defaults.gpu.conf).
 NATIVE_JAR_GLOB="$PROJECT_DIR/target/lib/pytorch-native-*.jar"
@@ -34,17 +34,9 @@ native_jar() {
   echo "${jars[0]}"
 }
 
-# Java 17 module openings that bin/spark-submit would add (Spark's JavaModuleOptions).
-SPARK_JAVA_OPENS=(
-  --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
-  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
-  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
-  --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
-  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
-  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED --add-opens=java.base/sun.security.action=ALL-UNNAMED
-  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED -Djdk.reflect.useDirectMethodHandle=false
-)
+# Java 17 module openings that bin/spark-submit would add (Spark's JavaModuleOptions): the
+# project's one list, a java argument file.
+SPARK_JAVA_OPENS=("@$PROJECT_DIR/conf/java-opens.args")
 
 # spark_submit ARGS...: prints the command, then runs it. $SPARK_ARGS (word-split) adds
 # spark-submit options, e.g. SPARK_ARGS="--conf spark.executor.cores=1 --conf spark.task.cpus=1".
@@ -76,7 +68,7 @@ job_class() {
 
 # PyTorch at the libtorch version of pom.xml's pytorch-native-cpu (the engine DJL runs), with the
 # diffusers that runs the reference's UNet2DModel on it.
-TORCH_DJL=2.7.1
+TORCH_DJL="$(sed -n 's:.*<pytorch.version>\(.*\)</pytorch.version>.*:\1:p' "$PROJECT_DIR/pom.xml")"
 DIFFUSERS_DJL=0.42.1
 NUMPY=2.4.6
 

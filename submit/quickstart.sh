@@ -12,7 +12,7 @@ usage() {
   cat <<USAGE
 Usage: submit/quickstart.sh [--train-steps N] [--output DIR]
 
-Builds target/spark-ddpm-*.jar, fetches MNIST into data/mnist, then runs
+Builds target/spark-ddpm.jar, fetches MNIST into data/mnist, then runs
   TrainJob  (tutorial UNet, batch 64, N optimizer steps; default $TRAIN_STEPS, a few minutes on 2 cores)
   SampleJob (16 images, DDPM, --steps 50)
 with spark-submit --master 'local[*]'. Results go to DIR (default out/quickstart), which is

@@ -26,8 +26,8 @@ from airflow.sdk import DAG, Variable
 
 CONN_ID = "spark_ddpm"
 RUN_DIR = "{{ var.value.ddpm_output }}/{{ ds }}"
-JAR = "{{ var.value.ddpm_project }}/target/spark-ddpm-0.1.0-SNAPSHOT.jar"
-NATIVE_JAR = "{{ var.value.ddpm_project }}/target/lib/pytorch-native-cpu-2.7.1-linux-x86_64.jar"
+JAR = "{{ var.value.ddpm_project }}/target/spark-ddpm.jar"
+NATIVE_JAR = "{{ var.value.ddpm_project }}/target/lib/pytorch-native-cpu-linux-x86_64.jar"
 
 
 def _json_variable(name: str, default):

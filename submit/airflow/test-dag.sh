@@ -15,7 +15,7 @@ if [[ "${1:-}" == "-h" || "${1:-}" == "--help" || $# -ne 1 ]]; then
 fi
 OUT_ROOT="$(mkdir -p "$1" && cd "$1" && pwd)"
 command -v python3 >/dev/null || { echo "error: python3 is required" >&2; exit 1; }
-[[ -f "$PROJECT_DIR/target/spark-ddpm-0.1.0-SNAPSHOT.jar" ]] || { echo "error: build the jar first (mvn package)" >&2; exit 1; }
+[[ -f "$PROJECT_DIR/target/spark-ddpm.jar" ]] || { echo "error: build the jar first (mvn package)" >&2; exit 1; }
 
 VENV="${SPARK_DDPM_CACHE:-$HOME/.cache/spark-ddpm}/airflow-$AIRFLOW_VERSION"
 if [[ ! -x "$VENV/bin/airflow" ]]; then

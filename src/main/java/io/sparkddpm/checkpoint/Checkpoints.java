@@ -6,6 +6,7 @@ import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.SafeTensors;
+import io.sparkddpm.io.StagedOutput;
 import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.UNetConfig;
 import java.io.FileNotFoundException;
@@ -34,19 +35,16 @@ import org.apache.hadoop.fs.Path;
  * trainer_state.json                    step, epoch, seed, options, provenance (training only)
  * </pre>
  *
- * A checkpoint is written under a hidden temporary name and renamed when complete, so a crash never
- * leaves a half checkpoint under a real name; {@link #replace} swaps a complete new one in for an
- * old one, and {@link #cleanUp} removes what a crash leaves behind. {@code
- * DDPMPipeline.from_pretrained(dir)} opens it in Python.
+ * A checkpoint is written under a hidden staging name and renamed when complete ({@link
+ * StagedOutput}), so a crash never leaves a half checkpoint under a real name; {@link #replace}
+ * swaps a complete new one in for an old one, and {@link #cleanUp} removes what a crash leaves
+ * behind. {@code DDPMPipeline.from_pretrained(dir)} opens it in Python.
  */
 public final class Checkpoints {
   /** Weights file name diffusers uses. */
   public static final String WEIGHTS = "diffusion_pytorch_model.safetensors";
 
   private static final Pattern STEP_DIR = Pattern.compile("checkpoint-(\\d+)");
-
-  /** The name {@link #write} gives a checkpoint while it is incomplete. */
-  private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.tmp-\\d+");
 
   private Checkpoints() {}
 
@@ -64,8 +62,8 @@ public final class Checkpoints {
   public record TrainingState(Map<String, Tensor> optimizer, String trainerStateJson) {}
 
   /**
-   * Writes a complete checkpoint to {@code dir} atomically (temporary sibling, then rename),
-   * replacing nothing: an existing {@code dir} is an error.
+   * Writes a complete checkpoint to {@code dir} atomically ({@link StagedOutput}: a hidden sibling,
+   * then one rename), replacing nothing: an existing {@code dir} is an error.
    */
   public static void write(
       Configuration conf,
@@ -76,59 +74,18 @@ public final class Checkpoints {
       SchedulerConfig scheduler,
       TrainingState training)
       throws IOException {
-    FileSystem fs = dir.getFileSystem(conf);
-    if (fs.exists(dir)) {
+    if (dir.getFileSystem(conf).exists(dir)) {
       throw new IOException("checkpoint " + dir + " already exists");
     }
-    Path tmp = new Path(dir.getParent(), "." + dir.getName() + ".tmp-" + System.nanoTime());
-    try {
-      fs.mkdirs(tmp);
-      HadoopFiles.writeText(conf, new Path(tmp, "model_index.json"), modelIndex());
-      writeUNet(conf, new Path(tmp, "unet"), unetConfig, unet);
-      if (ema != null) {
-        writeUNet(conf, new Path(tmp, "unet_ema"), unetConfig, ema);
-      }
-      HadoopFiles.writeText(
-          conf, new Path(tmp, "scheduler/scheduler_config.json"), scheduler.toJson());
-      if (training != null) {
-        HadoopFiles.write(
-            conf,
-            new Path(tmp, "optimizer.safetensors"),
-            SafeTensors.encode(training.optimizer(), Map.of("format", "spark-ddpm-adam")));
-        HadoopFiles.writeText(
-            conf, new Path(tmp, "trainer_state.json"), training.trainerStateJson());
-      }
-      pauseBeforeRenameForTests();
-      if (!fs.rename(tmp, dir)) {
-        throw new IOException("could not rename " + tmp + " to " + dir);
-      }
-    } finally {
-      if (fs.exists(tmp)) {
-        fs.delete(tmp, true);
-      }
-    }
-  }
-
-  /**
-   * Testing only: DriverLossIT kills the driver while a checkpoint is half written, and this pause
-   * (environment variable {@code SPARKDDPM_TEST_CHECKPOINT_PAUSE_MS}) keeps the half-written folder
-   * in place long enough for the kill to land there on any machine, however fast it writes.
-   */
-  private static void pauseBeforeRenameForTests() {
-    String ms = System.getenv("SPARKDDPM_TEST_CHECKPOINT_PAUSE_MS");
-    if (ms != null) {
-      try {
-        Thread.sleep(Long.parseLong(ms));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    try (StagedOutput out = StagedOutput.directory(conf, dir)) {
+      writeInto(conf, out.path(), unetConfig, unet, ema, scheduler, training);
+      out.create();
     }
   }
 
   /**
    * Writes a complete checkpoint to {@code dir}, replacing the one there so that at every instant
-   * one of them exists complete ({@link DirectoryReplace}): the new one is written beside it, then
-   * renamed into place.
+   * one of them exists complete ({@link StagedOutput#replace}, through {@link DirectoryReplace}).
    */
   public static void replace(
       Configuration conf,
@@ -139,31 +96,45 @@ public final class Checkpoints {
       SchedulerConfig scheduler,
       TrainingState training)
       throws IOException {
-    FileSystem fs = dir.getFileSystem(conf);
-    DirectoryReplace.recover(fs, dir); // a crashed replacement is finished before a new one
-    write(conf, DirectoryReplace.next(dir), unetConfig, unet, ema, scheduler, training);
-    DirectoryReplace.promote(fs, dir);
+    try (StagedOutput out = StagedOutput.directory(conf, dir)) {
+      writeInto(conf, out.path(), unetConfig, unet, ema, scheduler, training);
+      out.replace();
+    }
+  }
+
+  /** The files of a checkpoint, into the existing folder {@code tmp}. */
+  private static void writeInto(
+      Configuration conf,
+      Path tmp,
+      UNetConfig unetConfig,
+      Map<String, Tensor> unet,
+      Map<String, Tensor> ema,
+      SchedulerConfig scheduler,
+      TrainingState training)
+      throws IOException {
+    HadoopFiles.writeText(conf, new Path(tmp, "model_index.json"), modelIndex());
+    writeUNet(conf, new Path(tmp, "unet"), unetConfig, unet);
+    if (ema != null) {
+      writeUNet(conf, new Path(tmp, "unet_ema"), unetConfig, ema);
+    }
+    HadoopFiles.writeText(
+        conf, new Path(tmp, "scheduler/scheduler_config.json"), scheduler.toJson());
+    if (training != null) {
+      HadoopFiles.write(
+          conf,
+          new Path(tmp, "optimizer.safetensors"),
+          SafeTensors.encode(training.optimizer(), Map.of("format", "spark-ddpm-adam")));
+      HadoopFiles.writeText(conf, new Path(tmp, "trainer_state.json"), training.trainerStateJson());
+    }
   }
 
   /**
-   * Deletes what a crash can leave under {@code output}: temporary folders of checkpoints that were
-   * being written (never complete, never read) and temporary files of replaced files; an
-   * interrupted {@link #replace} (of {@code final/} or a {@code checkpoint-<step>}) is finished.
+   * Deletes what a crash can leave under a training run's {@code output}: staging copies of
+   * checkpoints and replaced files ({@link StagedOutput#cleanUpUnder}); an interrupted {@link
+   * #replace} (of {@code final/} or a {@code checkpoint-<step>}) is finished.
    */
   public static void cleanUp(Configuration conf, Path output) throws IOException {
-    FileSystem fs = output.getFileSystem(conf);
-    if (!fs.exists(output)) {
-      return;
-    }
-    for (FileStatus s : fs.listStatus(output)) {
-      String name = s.getPath().getName();
-      Matcher spare = DirectoryReplace.SPARE.matcher(name);
-      if (TEMPORARY.matcher(name).matches()) { // also HadoopFiles.replace's, e.g. metrics.jsonl's
-        fs.delete(s.getPath(), true);
-      } else if (s.isDirectory() && spare.matches()) {
-        DirectoryReplace.recover(fs, new Path(output, spare.group(1)));
-      }
-    }
+    StagedOutput.cleanUpUnder(output.getFileSystem(conf), output);
   }
 
   /** Writes {@code config.json} and the weights of a UNet into {@code dir}. */

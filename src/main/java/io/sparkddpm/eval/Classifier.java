@@ -11,6 +11,7 @@ import com.google.gson.JsonObject;
 import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.SafeTensors;
+import io.sparkddpm.io.StagedOutput;
 import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.NDArrays;
 import java.io.IOException;
@@ -129,24 +130,18 @@ public final class Classifier implements Serializable {
   }
 
   /**
-   * Writes the folder: into a hidden sibling first, renamed when complete, so a failure leaves no
-   * half-written classifier behind for the next run to reuse.
+   * Writes the folder: into a hidden sibling first ({@link StagedOutput}), renamed when complete,
+   * so a failure leaves no half-written classifier behind for the next run to reuse.
    */
   public void write(Configuration conf, Path dir) throws IOException {
-    FileSystem fs = dir.getFileSystem(conf);
-    Path staging = new Path(dir.getParent(), "." + dir.getName() + ".tmp-" + System.nanoTime());
-    try {
-      fs.mkdirs(staging);
+    try (StagedOutput staged = StagedOutput.directory(conf, dir)) {
+      Path staging = staged.path();
       Map<String, Tensor> tensors = new LinkedHashMap<>();
       weights.forEach((k, v) -> tensors.put(k, Tensor.ofFloats(shapes.get(k), v)));
       HadoopFiles.write(
           conf, new Path(staging, WEIGHTS), SafeTensors.encode(tensors, Map.of("format", "pt")));
       HadoopFiles.writeText(conf, new Path(staging, LeNetConfig.FILE), configJson);
-      DirectoryReplace.moveIn(fs, staging, dir);
-    } finally {
-      if (fs.exists(staging)) {
-        fs.delete(staging, true);
-      }
+      staged.replace();
     }
   }
 

@@ -5,8 +5,8 @@ import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.data.MnistSource;
-import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
+import io.sparkddpm.io.StagedOutput;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Locale;
@@ -124,10 +124,9 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
             cfg.samples(), n, shape.featureDim(), shape.featureDim()));
     LOG.info("{} samples ({}) from {}", n, source.kind(), cfg.samples());
 
-    Path staging = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
     Broadcast<Classifier> bc = null;
-    try {
-      fs.mkdirs(staging);
+    try (StagedOutput staged = StagedOutput.directory(conf, out)) {
+      Path staging = staged.path();
       Classifier classifier = existing;
       if (classifier == null) {
         classifier = trainClassifier(spark, cfg, partitions, shape);
@@ -175,16 +174,13 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
           conf,
           new Path(staging, "evaluation.png"),
           EvaluationFigure.render(r, sampleStats.examples, cfg.samples()));
-      DirectoryReplace.moveIn(fs, staging, out); // --overwrite: the old one stays until then
+      staged.replace(); // --overwrite: the old one stays until then
       LOG.info("metrics: {}", json);
       return r;
     } finally {
       samples.unpersist(false);
       if (bc != null) {
         bc.destroy();
-      }
-      if (fs.exists(staging)) {
-        fs.delete(staging, true);
       }
     }
   }

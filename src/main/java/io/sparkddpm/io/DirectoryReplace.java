@@ -26,12 +26,12 @@ import org.apache.hadoop.fs.Path;
  */
 public final class DirectoryReplace {
   /** The name of a staged or kept directory; group 1 is the name it stands for. */
-  public static final Pattern SPARE = Pattern.compile("\\.(.+)\\.(next|previous)");
+  static final Pattern SPARE = Pattern.compile("\\.(.+)\\.(next|previous)");
 
   private DirectoryReplace() {}
 
   /** Where the complete replacement of {@code dir} is staged. */
-  public static Path next(Path dir) {
+  static Path next(Path dir) {
     return new Path(dir.getParent(), "." + dir.getName() + ".next");
   }
 

@@ -5,9 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
 /** Small whole-file reads and writes on any Hadoop file system (file://, hdfs://, s3a://). */
@@ -42,24 +40,19 @@ public final class HadoopFiles {
 
   /**
    * Replaces {@code path} with {@code bytes} so that readers see the old file or the new one, never
-   * a part: the bytes go to a hidden sibling, which is then renamed over {@code path}. For files
-   * rewritten while a run goes on (metrics.jsonl): {@link #write}'s create-with-overwrite leaves an
-   * empty or partial file on HDFS for as long as the write takes, or for good if the writer dies.
-   * The rename is one NameNode operation on HDFS; on object stores it is a copy, as every rename.
+   * a part: the bytes go to a hidden sibling ({@link StagedOutput#file}), which is then renamed
+   * over {@code path}. For files rewritten while a run goes on (metrics.jsonl): {@link #write}'s
+   * create-with-overwrite leaves an empty or partial file on HDFS for as long as the write takes,
+   * or for good if the writer dies. The rename is one NameNode operation on HDFS; on object stores
+   * it is a copy, as every rename.
    */
   public static void replace(Configuration conf, Path path, byte[] bytes) throws IOException {
     FileSystem fs = path.getFileSystem(conf);
-    Path tmp = new Path(path.getParent(), "." + path.getName() + ".tmp-" + System.nanoTime());
-    try {
-      try (OutputStream out = fs.create(tmp, false)) {
+    try (StagedOutput staged = StagedOutput.file(conf, path)) {
+      try (OutputStream out = fs.create(staged.path(), false)) {
         out.write(bytes);
       }
-      // FileSystem.rename refuses an existing target on HDFS; FileContext can overwrite it.
-      FileContext.getFileContext(path.toUri(), conf).rename(tmp, path, Options.Rename.OVERWRITE);
-    } finally {
-      if (fs.exists(tmp)) {
-        fs.delete(tmp, false);
-      }
+      staged.replace();
     }
   }
 

@@ -12,9 +12,9 @@ import io.sparkddpm.cli.Options;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
-import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.PngImages;
+import io.sparkddpm.io.StagedOutput;
 import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
@@ -118,11 +118,10 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     }
     int partitions =
         Math.min(batches.size(), cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism());
-    Path staging = new Path(out.getParent(), "." + out.getName() + ".tmp-" + System.nanoTime());
     Broadcast<float[]> bc = sc.broadcast(flat);
     double sampling;
-    try {
-      fs.mkdirs(staging);
+    try (StagedOutput staged = StagedOutput.directory(conf, out)) {
+      Path staging = staged.path();
       Map<String, String> hadoop = new HashMap<>();
       conf.forEach(e -> hadoop.put(e.getKey(), e.getValue()));
       sc.setJobDescription(
@@ -147,12 +146,9 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
       writeFigures(conf, staging, outputs, ckpt, flat, scheduler, range, cfg);
       HadoopFiles.writeText(
           conf, new Path(staging, "sample_info.json"), provenance(sc, cfg, scheduler, range));
-      DirectoryReplace.moveIn(fs, staging, out); // --overwrite: the old set stays until then
+      staged.replace(); // --overwrite: the old set stays until then
     } finally {
       bc.destroy();
-      if (fs.exists(staging)) {
-        fs.delete(staging, true);
-      }
     }
     return new Result(
         out, cfg.numImages(), partitions, (System.nanoTime() - started) / 1e9, sampling);

@@ -29,8 +29,8 @@ import java.util.SplittableRandom;
 public final class GradientStep {
   private GradientStep() {}
 
-  /** Test hook: runs after the forward pass, before the backward (a forced GC in tests). */
-  static volatile Runnable betweenForwardAndBackward = () -> {};
+  /** What runs between the forward and the backward pass of a real step: nothing. */
+  static final Runnable NOTHING = () -> {};
 
   /**
    * A task's contribution: gradient and loss summed over its {@code count} images, and the seconds
@@ -62,6 +62,23 @@ public final class GradientStep {
       Shard shard,
       StepPlan plan,
       ByteBuffer gradOut) {
+    return compute(model, parent, device, shard, plan, gradOut, NOTHING);
+  }
+
+  /**
+   * As {@link #compute(UNet2DModel, NDManager, Device, Shard, StepPlan, ByteBuffer)}, running
+   * {@code betweenForwardAndBackward} after the forward pass (tests force a garbage collection
+   * there: {@link LocalGradients#LocalGradients(java.util.List, io.sparkddpm.model.UNetConfig,
+   * Runnable)}).
+   */
+  static Partial compute(
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      Shard shard,
+      StepPlan plan,
+      ByteBuffer gradOut,
+      Runnable betweenForwardAndBackward) {
     long started = System.nanoTime();
     int[] rows = new int[plan.batch().length];
     long[] ids = new long[plan.batch().length];
@@ -94,7 +111,8 @@ public final class GradientStep {
         noisy[i * pixels + p] = a * x0 + b * eps[i * pixels + p];
       }
     }
-    Partial p = backward(model, parent, device, noisy, eps, t, n, gradOut);
+    Partial p =
+        backward(model, parent, device, noisy, eps, t, n, gradOut, betweenForwardAndBackward);
     return new Partial(p.gradSum(), p.lossSum(), p.count(), (System.nanoTime() - started) / 1e9);
   }
 
@@ -107,8 +125,24 @@ public final class GradientStep {
       float[] eps,
       float[] t,
       int n) {
+    return backwardForBenchmark(model, parent, device, noisy, eps, t, n, NOTHING);
+  }
+
+  /**
+   * As {@link #backwardForBenchmark(UNet2DModel, NDManager, Device, float[], float[], float[],
+   * int)}, running {@code betweenForwardAndBackward} after the forward pass.
+   */
+  public static Partial backwardForBenchmark(
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      float[] noisy,
+      float[] eps,
+      float[] t,
+      int n,
+      Runnable betweenForwardAndBackward) {
     synchronized (ExecutorModels.STEP_LOCK) {
-      return backward(model, parent, device, noisy, eps, t, n, null);
+      return backward(model, parent, device, noisy, eps, t, n, null, betweenForwardAndBackward);
     }
   }
 
@@ -124,7 +158,8 @@ public final class GradientStep {
       float[] eps,
       float[] t,
       int n,
-      ByteBuffer gradOut) {
+      ByteBuffer gradOut,
+      Runnable betweenForwardAndBackward) {
     var params = model.namedParameters().values();
     for (Parameter p : params) {
       // DJL's collector does not zero gradients and libtorch accumulates into them.

@@ -187,11 +187,9 @@ public final class DeterminismHarness {
       Map<String, String> o, UNet2DModel model, NDManager manager, float[][] in, int n) {
     String mode = o.get("step");
     if (mode.equals("production")) {
-      if (o.containsKey("gc")) {
-        StepHooks.collectGarbageBetweenForwardAndBackward();
-      }
+      Runnable midStep = o.containsKey("gc") ? StepHooks::collect : () -> {};
       return GradientStep.backwardForBenchmark(
-          model, manager, Device.cpu(), in[0], in[1], in[2], n);
+          model, manager, Device.cpu(), in[0], in[1], in[2], n, midStep);
     }
     if (!mode.equals("java") && !mode.equals("torch")) {
       throw new IllegalArgumentException("--step must be production, java or torch, got " + mode);

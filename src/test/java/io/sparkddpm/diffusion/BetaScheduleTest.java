@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkddpm.Reference;
 import org.junit.jupiter.api.Test;
 
 class BetaScheduleTest {
@@ -14,11 +15,11 @@ class BetaScheduleTest {
   }
 
   private static void compare(String name, float[] expected, float[] actual, double tolerance) {
-    double rel = Reference.maxRelative(expected, actual);
+    double rel = Reference.maxRelativeDiff(expected, actual);
     int bits = Reference.bitMismatches(expected, actual);
     System.out.printf(
         "%-22s max-rel %.3g, max-abs %.3g, %d of %d entries differ in any bit%n",
-        name, rel, Reference.maxAbs(expected, actual), bits, expected.length);
+        name, rel, Reference.maxAbsDiff(expected, actual), bits, expected.length);
     assertTrue(rel <= tolerance, name + ": relative difference " + rel);
   }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.sparkddpm.Reference;
 import io.sparkddpm.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 
@@ -42,14 +43,15 @@ class DdimSchedulerTest {
         s.setTimesteps(n);
         NoiseScheduler.StepResult r =
             s.step(
-                Reference.array(m, REF.get(p + "model_output")),
+                Reference.nd(m, REF.get(p + "model_output")),
                 t,
-                Reference.array(m, REF.get(p + "sample")),
+                Reference.nd(m, REF.get(p + "sample")),
                 null);
         double prev =
-            Reference.maxAbs(REF.get(p + "prev_sample").toFloats(), r.prevSample().toFloatArray());
+            Reference.maxAbsDiff(
+                REF.get(p + "prev_sample").toFloats(), r.prevSample().toFloatArray());
         double x0 =
-            Reference.maxAbs(
+            Reference.maxAbsDiff(
                 REF.get(p + "pred_original_sample").toFloats(),
                 r.predOriginalSample().toFloatArray());
         System.out.printf(
@@ -113,15 +115,15 @@ class DdimSchedulerTest {
     try (NDManager m = NDManager.newBaseManager()) {
       DdimScheduler s = scheduler();
       s.setTimesteps(10);
-      NDArray eps = Reference.array(m, REF.get("step0.model_output"));
-      NDArray x = Reference.array(m, REF.get("step0.sample"));
+      NDArray eps = Reference.nd(m, REF.get("step0.model_output"));
+      NDArray x = Reference.nd(m, REF.get("step0.sample"));
       NDArray z = m.create(SeededNoise.standardNormal(7, (int) x.size()), x.getShape());
       float[] without = s.step(eps, 900, x, null).prevSample().toFloatArray();
       float[] with = s.step(eps, 900, x, 0.0, z).prevSample().toFloatArray();
       assertArrayEquals(without, with, 0f);
       assertTrue(!s.usesNoise(900));
       float[] noisy = s.step(eps, 900, x, 1.0, z).prevSample().toFloatArray();
-      assertTrue(Reference.maxAbs(without, noisy) > 0.01, "eta = 1 uses the noise");
+      assertTrue(Reference.maxAbsDiff(without, noisy) > 0.01, "eta = 1 uses the noise");
     }
   }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.sparkddpm.Reference;
 import io.sparkddpm.io.SafeTensors;
 import org.junit.jupiter.api.Test;
 
@@ -43,11 +44,11 @@ class DdpmSchedulerTest {
   @Test
   void addNoiseMatchesDiffusersPerSample() {
     try (NDManager m = NDManager.newBaseManager()) {
-      NDArray x0 = Reference.array(m, REF.get("x0"));
-      NDArray noise = Reference.array(m, REF.get("noise"));
+      NDArray x0 = Reference.nd(m, REF.get("x0"));
+      NDArray noise = Reference.nd(m, REF.get("noise"));
       long[] t = REF.get("t").toLongs();
       float[] noisy = scheduler().addNoise(x0, noise, t).toFloatArray();
-      double diff = Reference.maxAbs(REF.get("noisy").toFloats(), noisy);
+      double diff = Reference.maxAbsDiff(REF.get("noisy").toFloats(), noisy);
       System.out.printf("ddpm noisy                   max-abs %.3g%n", diff);
       assertTrue(diff <= 1e-6, "noisy: " + diff);
       float[] viaArray = scheduler().addNoise(x0, noise, m.create(t)).toFloatArray();
@@ -64,17 +65,18 @@ class DdpmSchedulerTest {
         long t = Reference.scalar(REF, p + "t");
         DdpmScheduler s = scheduler();
         s.setTimesteps(n);
-        NDArray noise = Reference.array(m, REF.get(p + "variance_noise"));
+        NDArray noise = Reference.nd(m, REF.get(p + "variance_noise"));
         NoiseScheduler.StepResult r =
             s.step(
-                Reference.array(m, REF.get(p + "model_output")),
+                Reference.nd(m, REF.get(p + "model_output")),
                 t,
-                Reference.array(m, REF.get(p + "sample")),
+                Reference.nd(m, REF.get(p + "sample")),
                 t > 0 ? noise : null);
         double prev =
-            Reference.maxAbs(REF.get(p + "prev_sample").toFloats(), r.prevSample().toFloatArray());
+            Reference.maxAbsDiff(
+                REF.get(p + "prev_sample").toFloats(), r.prevSample().toFloatArray());
         double x0 =
-            Reference.maxAbs(
+            Reference.maxAbsDiff(
                 REF.get(p + "pred_original_sample").toFloats(),
                 r.predOriginalSample().toFloatArray());
         System.out.printf(

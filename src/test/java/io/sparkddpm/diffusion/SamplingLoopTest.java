@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.sparkddpm.Reference;
 import io.sparkddpm.diffusion.SchedulerConfig.Algorithm;
 import io.sparkddpm.io.SafeTensors;
 import org.junit.jupiter.api.Test;
@@ -34,14 +35,13 @@ class SamplingLoopTest {
       s.setTimesteps(5);
       long[] timesteps = s.timesteps();
       assertArrayEquals(REF.get(prefix + "timesteps").toLongs(), timesteps);
-      NDArray sample = Reference.array(m, REF.get(prefix + "x_T"));
+      NDArray sample = Reference.nd(m, REF.get(prefix + "x_T"));
       for (int i = 0; i < timesteps.length; i++) {
-        NDArray eps = Reference.array(m, REF.get(prefix + "noise_pred." + i));
-        NDArray noise =
-            s.usesNoise(timesteps[i]) ? Reference.array(m, REF.get("noise." + i)) : null;
+        NDArray eps = Reference.nd(m, REF.get(prefix + "noise_pred." + i));
+        NDArray noise = s.usesNoise(timesteps[i]) ? Reference.nd(m, REF.get("noise." + i)) : null;
         sample = s.step(eps, timesteps[i], sample, noise).prevSample();
         double diff =
-            Reference.maxAbs(REF.get(prefix + "sample." + i).toFloats(), sample.toFloatArray());
+            Reference.maxAbsDiff(REF.get(prefix + "sample." + i).toFloats(), sample.toFloatArray());
         System.out.printf(
             "%s loop step %d (t=%3d)     sample max-abs %.3g%n", algorithm, i, timesteps[i], diff);
         assertTrue(diff <= tolerance, algorithm + " step " + i + ": " + diff);

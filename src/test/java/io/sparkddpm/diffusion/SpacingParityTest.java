@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.sparkddpm.Reference;
 import io.sparkddpm.diffusion.SchedulerConfig.Algorithm;
 import io.sparkddpm.io.SafeTensors;
 import java.nio.charset.StandardCharsets;
@@ -40,18 +41,19 @@ class SpacingParityTest {
         long t = Reference.scalar(REF, p + "t");
         NDArray noise =
             REF.tensors().containsKey(p + "variance_noise")
-                ? Reference.array(m, REF.get(p + "variance_noise"))
+                ? Reference.nd(m, REF.get(p + "variance_noise"))
                 : null;
         NoiseScheduler.StepResult r =
             s.step(
-                Reference.array(m, REF.get(p + "model_output")),
+                Reference.nd(m, REF.get(p + "model_output")),
                 t,
-                Reference.array(m, REF.get(p + "sample")),
+                Reference.nd(m, REF.get(p + "sample")),
                 s.usesNoise(t) ? noise : null);
         double prev =
-            Reference.maxAbs(REF.get(p + "prev_sample").toFloats(), r.prevSample().toFloatArray());
+            Reference.maxAbsDiff(
+                REF.get(p + "prev_sample").toFloats(), r.prevSample().toFloatArray());
         double x0 =
-            Reference.maxAbs(
+            Reference.maxAbsDiff(
                 REF.get(p + "pred_original_sample").toFloats(),
                 r.predOriginalSample().toFloatArray());
         long prevT =
@@ -98,18 +100,18 @@ class SpacingParityTest {
       s.setTimesteps(n);
       long[] timesteps = s.timesteps();
       assertArrayEquals(REF.get(p + "timesteps").toLongs(), timesteps, name + " timesteps");
-      NDArray sample = Reference.array(m, REF.get(p + "x_T"));
+      NDArray sample = Reference.nd(m, REF.get(p + "x_T"));
       double worst = 0;
       for (int i = 0; i < timesteps.length; i++) {
-        NDArray eps = Reference.array(m, REF.get(p + "model_output." + i));
+        NDArray eps = Reference.nd(m, REF.get(p + "model_output." + i));
         NDArray noise =
-            s.usesNoise(timesteps[i]) ? Reference.array(m, REF.get(p + "noise." + i)) : null;
+            s.usesNoise(timesteps[i]) ? Reference.nd(m, REF.get(p + "noise." + i)) : null;
         NoiseScheduler.StepResult r = s.step(eps, timesteps[i], sample, noise);
         sample = r.prevSample();
         double diff =
-            Reference.maxAbs(REF.get(p + "sample." + i).toFloats(), sample.toFloatArray());
+            Reference.maxAbsDiff(REF.get(p + "sample." + i).toFloats(), sample.toFloatArray());
         double x0 =
-            Reference.maxAbs(
+            Reference.maxAbsDiff(
                 REF.get(p + "x0." + i).toFloats(), r.predOriginalSample().toFloatArray());
         worst = Math.max(worst, Math.max(diff, x0));
         assertTrue(diff <= tolerance, name + " step " + i + " sample: " + diff);

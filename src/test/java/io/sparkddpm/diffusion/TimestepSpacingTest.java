@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkddpm.Reference;
 import io.sparkddpm.diffusion.SchedulerConfig.Algorithm;
 import io.sparkddpm.io.SafeTensors;
 import java.util.ArrayList;

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sparkddpm.io.StagedOutput;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -28,52 +28,27 @@ import org.junit.jupiter.api.io.TempDir;
 class DriverLossIT {
   private static final int STEPS = 6;
   private static final int KILL_AT = 3; // while checkpoint-3 is being written
-  // The temporary folder Checkpoints writes a checkpoint-<step> into before renaming it.
-  private static final Pattern PARTIAL = Pattern.compile("\\.+checkpoint-(\\d+)\\..*tmp-\\d+");
   @TempDir Path work;
 
-  private List<String> submitArgs(Path output, String... extra) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--master",
-                "local[2]",
-                "--conf",
-                "spark.ui.enabled=false",
-                "--jars",
-                Launcher.nativeJar().toString(),
-                "--class",
-                "TrainJob",
-                Launcher.JAR.toString(),
-                "--data",
-                Launcher.PROJECT.resolve("data/mnist").toString(),
-                "--output",
-                output.toString(),
-                "--model-config",
-                SparkSubmitIT.tinyConfig(work).toString(),
-                "--limit",
-                "128",
-                "--batch-size",
-                "32",
-                "--max-steps",
-                "" + STEPS,
-                "--partitions",
-                "2",
-                "--ema-decay",
-                "0.9",
-                "--checkpoint-every",
-                "1",
-                "--sample-every-epoch",
-                "0"));
-    args.addAll(List.of(extra));
-    return args;
+  private Submit submit(Path output) throws Exception {
+    return Submit.tinyTraining(work, output)
+        .args(
+            "--max-steps",
+            "" + STEPS,
+            "--partitions",
+            "2",
+            "--ema-decay",
+            "0.9",
+            "--checkpoint-every",
+            "1",
+            "--sample-every-epoch",
+            "0");
   }
 
   @Test
   void driverKilledWhileCheckpointingResumesToTheSameWeights() throws Exception {
     Path straight = work.resolve("straight");
-    int exit =
-        Launcher.submit("driver-loss-straight.log", submitArgs(straight).toArray(String[]::new));
+    int exit = submit(straight).run("driver-loss-straight.log");
     assertEquals(0, exit, Launcher.log("driver-loss-straight.log"));
 
     Path run = work.resolve("run");
@@ -81,14 +56,16 @@ class DriverLossIT {
     Path partial;
     try (WatchService watcher = run.getFileSystem().newWatchService()) {
       run.register(watcher, ENTRY_CREATE);
+      // Each checkpoint stays half written for 3 s before its rename (SlowCheckpointRename), so
+      // the kill below lands while checkpoint-KILL_AT is incomplete however fast this machine
+      // writes it.
       ProcessBuilder killed =
-          Launcher.java(
-              "org.apache.spark.deploy.SparkSubmit",
-              "driver-loss-killed.log",
-              submitArgs(run, "--auto-resume"));
-      // Each checkpoint stays half written for 3 s before its rename, so the kill below lands
-      // while checkpoint-KILL_AT is incomplete however fast this machine writes it.
-      killed.environment().put("SPARKDDPM_TEST_CHECKPOINT_PAUSE_MS", "3000");
+          submit(run)
+              .conf("spark.hadoop.fs.file.impl", SlowCheckpointRename.class.getName())
+              .conf("spark.hadoop.fs.file.impl.disable.cache", "true")
+              .conf("spark.hadoop." + SlowCheckpointRename.PAUSE_MS, "3000")
+              .args("--auto-resume")
+              .process("driver-loss-killed.log", List.of(Launcher.TARGET.resolve("test-classes")));
       Process driver = killed.start();
       try {
         partial = waitForPartialCheckpoint(watcher, driver);
@@ -104,9 +81,7 @@ class DriverLossIT {
     assertTrue(Files.isDirectory(partial), "the partial checkpoint is left behind: " + left);
     assertFalse(left.contains("final"), "the run was killed before its end: " + left);
 
-    int resumed =
-        Launcher.submit(
-            "driver-loss-resumed.log", submitArgs(run, "--auto-resume").toArray(String[]::new));
+    int resumed = submit(run).args("--auto-resume").run("driver-loss-resumed.log");
     String log = Launcher.log("driver-loss-resumed.log");
     assertEquals(0, resumed, log);
     Matcher from = Pattern.compile("resuming from (\\S+) at step (\\d+)").matcher(log);
@@ -133,7 +108,7 @@ class DriverLossIT {
     }
   }
 
-  /** The temporary folder of checkpoint-KILL_AT, as soon as it is created. */
+  /** The staging folder of checkpoint-KILL_AT ({@link StagedOutput}), as soon as it is created. */
   private static Path waitForPartialCheckpoint(WatchService watcher, Process driver)
       throws Exception {
     Path dir = null;
@@ -145,8 +120,8 @@ class DriverLossIT {
       }
       dir = (Path) key.watchable();
       for (WatchEvent<?> e : key.pollEvents()) {
-        Matcher m = PARTIAL.matcher(e.context().toString());
-        if (m.matches() && Integer.parseInt(m.group(1)) == KILL_AT) {
+        String name = e.context().toString();
+        if (StagedOutput.targetOf(name).filter(("checkpoint-" + KILL_AT)::equals).isPresent()) {
           return dir.resolve((Path) e.context());
         }
       }

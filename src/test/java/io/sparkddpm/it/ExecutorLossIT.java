@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -22,40 +21,10 @@ class ExecutorLossIT {
   private static final int STEPS = 8;
   @TempDir Path work;
 
-  private List<String> submitArgs(String master, Path output) throws Exception {
-    return new ArrayList<>(
-        List.of(
-            "--master",
-            master,
-            "--conf",
-            "spark.ui.enabled=false",
-            "--conf",
-            "spark.driver.host=127.0.0.1",
-            "--conf",
-            "spark.executor.memory=2g",
-            "--conf",
-            "spark.executor.cores=1",
-            "--conf",
-            "spark.cores.max=2",
-            "--conf",
-            "spark.executor.extraJavaOptions=-Dai.djl.offline=true",
-            "--conf",
-            "spark.executorEnv.GLIBC_TUNABLES=glibc.malloc.hugetlb=1",
-            "--jars",
-            Launcher.nativeJar().toString(),
-            "--class",
-            "TrainJob",
-            Launcher.JAR.toString(),
-            "--data",
-            Launcher.PROJECT.resolve("data/mnist").toString(),
-            "--output",
-            output.toString(),
-            "--model-config",
-            SparkSubmitIT.tinyConfig(work).toString(),
-            "--limit",
-            "128",
-            "--batch-size",
-            "32",
+  private Submit submit(String master, Path output) throws Exception {
+    return Submit.tinyTraining(work, output)
+        .onCluster(master)
+        .args(
             "--max-steps",
             "" + STEPS,
             "--partitions",
@@ -63,7 +32,7 @@ class ExecutorLossIT {
             "--log-every",
             "1", // metrics.jsonl is written after every step: the test reads the progress there
             "--sample-every-epoch",
-            "0"));
+            "0");
   }
 
   /**
@@ -76,10 +45,7 @@ class ExecutorLossIT {
   void killingAnExecutorMidRunChangesNoWeight() throws Exception {
     try (StandaloneCluster cluster = StandaloneCluster.start("executor-loss", 2)) {
       Path clean = work.resolve("clean");
-      int exit =
-          Launcher.submit(
-              "executor-loss-clean.log",
-              submitArgs(cluster.masterUrl(), clean).toArray(String[]::new));
+      int exit = submit(cluster.masterUrl(), clean).run("executor-loss-clean.log");
       assertEquals(0, exit, Launcher.log("executor-loss-clean.log"));
       killAnExecutorMidRun(cluster, clean, "per-step");
       killAnExecutorMidRun(cluster, clean, "persistent");
@@ -90,9 +56,8 @@ class ExecutorLossIT {
       throws Exception {
     Path run = work.resolve("killed-" + mode);
     String logName = "executor-loss-killed-" + mode + ".log";
-    List<String> args = submitArgs(cluster.masterUrl(), run);
-    args.addAll(List.of("--mode", mode));
-    Process driver = Launcher.java("org.apache.spark.deploy.SparkSubmit", logName, args).start();
+    Process driver =
+        submit(cluster.masterUrl(), run).args("--mode", mode).process(logName, List.of()).start();
     long before;
     ProcessHandle executor;
     try {

@@ -39,21 +39,10 @@ class HostileInputIT {
 
     Path samples = work.resolve("samples");
     int sample =
-        Launcher.submit(
-            "hostile-sample.log",
-            "--master",
-            "local[1]",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--jars",
-            Launcher.nativeJar().toString(),
-            "--class",
-            "SampleJob",
-            Launcher.JAR.toString(),
-            "--model",
-            model.toString(),
-            "--output",
-            samples.toString());
+        Submit.job("SampleJob")
+            .master("local[1]")
+            .args("--model", model.toString(), "--output", samples.toString())
+            .run("hostile-sample.log");
     String log = Launcher.log("hostile-sample.log");
     assertEquals(2, sample, log);
     assertTrue(log.contains("tensor \"conv_in.weight\" holds 1 non-finite value"), log);
@@ -61,19 +50,11 @@ class HostileInputIT {
 
     Path run = work.resolve("run");
     int train =
-        Launcher.submit(
-            "hostile-train.log",
-            "--master",
-            "local[1]",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--class",
-            "TrainJob",
-            Launcher.JAR.toString(),
-            "--data",
-            "bogus://host/mnist",
-            "--output",
-            run.toString());
+        Submit.job("TrainJob")
+            .master("local[1]")
+            .withoutNativeJar()
+            .args("--data", "bogus://host/mnist", "--output", run.toString())
+            .run("hostile-train.log");
     log = Launcher.log("hostile-train.log");
     assertEquals(2, train, log);
     assertTrue(log.contains("--data: cannot open bogus://host/mnist"), log);

@@ -21,25 +21,11 @@ final class Launcher {
 
   static final Path PROJECT = IdxFiles.projectDir();
   static final Path TARGET = PROJECT.resolve(System.getProperty("build.dir", "target"));
-  static final Path JAR = TARGET.resolve("spark-ddpm-0.1.0-SNAPSHOT.jar");
+  static final Path JAR = TARGET.resolve("spark-ddpm.jar"); // pom.xml's finalName
   static final Path LOGS = TARGET.resolve("it-logs");
 
-  static final List<String> OPENS =
-      List.of(
-          "--add-opens=java.base/java.lang=ALL-UNNAMED",
-          "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
-          "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
-          "--add-opens=java.base/java.io=ALL-UNNAMED",
-          "--add-opens=java.base/java.net=ALL-UNNAMED",
-          "--add-opens=java.base/java.nio=ALL-UNNAMED",
-          "--add-opens=java.base/java.util=ALL-UNNAMED",
-          "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-          "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
-          "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
-          "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-          "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
-          "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
-          "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED");
+  /** The JVM options Spark needs on Java 17: the project's one list, a java argument file. */
+  static final String OPENS = "@" + PROJECT.resolve("conf/java-opens.args");
 
   static String sparkClasspath() throws IOException {
     Path file = TARGET.resolve("spark-classpath.txt");
@@ -60,17 +46,31 @@ final class Launcher {
 
   /** A JVM running {@code mainClass} on the Spark classpath, its output in LOGS/{@code log}. */
   static ProcessBuilder java(String mainClass, String log, List<String> args) throws IOException {
+    return java(mainClass, log, args, List.of());
+  }
+
+  /**
+   * As {@link #java(String, String, List)}, with {@code extraClasspath} after Spark's jars (the
+   * test classes, for a test-only Hadoop file system).
+   */
+  static ProcessBuilder java(
+      String mainClass, String log, List<String> args, List<Path> extraClasspath)
+      throws IOException {
+    StringBuilder classpath = new StringBuilder(sparkClasspath());
+    for (Path p : extraClasspath) {
+      classpath.append(File.pathSeparator).append(p);
+    }
     Files.createDirectories(LOGS);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(OPENS);
+    cmd.add(OPENS);
     cmd.addAll(
         List.of(
             "-Xmx3g",
             "-Dai.djl.offline=true",
             "-Dlog4j2.configurationFile=" + PROJECT.resolve("conf/log4j2.properties"),
             "-cp",
-            sparkClasspath(),
+            classpath.toString(),
             mainClass));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(PROJECT.toFile());

@@ -27,37 +27,11 @@ class SparkSubmitIT {
 
   @Test
   void trainJobThenSampleJobWithStepsFiftyInLocalMode() throws Exception {
-    String nativeJar = Launcher.nativeJar().toString();
-    String jar = Launcher.JAR.toString();
     Path run = work.resolve("run");
     int train =
-        Launcher.submit(
-            "local-train.log",
-            "--master",
-            "local[2]",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--jars",
-            nativeJar,
-            "--class",
-            "TrainJob",
-            jar,
-            "--data",
-            Launcher.PROJECT.resolve("data/mnist").toString(),
-            "--output",
-            run.toString(),
-            "--model-config",
-            tinyConfig(work).toString(),
-            "--limit",
-            "128",
-            "--batch-size",
-            "32",
-            "--max-steps",
-            "3",
-            "--sample-every-epoch",
-            "4",
-            "--sample-steps",
-            "5");
+        Submit.tinyTraining(work, run)
+            .args("--max-steps", "3", "--sample-every-epoch", "4", "--sample-steps", "5")
+            .run("local-train.log");
     assertEquals(0, train, Launcher.log("local-train.log"));
     assertTrue(Launcher.log("local-train.log").contains("TrainJob done: 3 steps"));
     assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size());
@@ -66,27 +40,19 @@ class SparkSubmitIT {
 
     Path samples = work.resolve("samples");
     int sample =
-        Launcher.submit(
-            "local-sample.log",
-            "--master",
-            "local[2]",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--jars",
-            nativeJar,
-            "--class",
-            "SampleJob",
-            jar,
-            "--steps",
-            "50",
-            "--model",
-            run.resolve("final").toString(),
-            "--output",
-            samples.toString(),
-            "--num-images",
-            "4",
-            "--batch-size",
-            "2");
+        Submit.job("SampleJob")
+            .args(
+                "--steps",
+                "50",
+                "--model",
+                run.resolve("final").toString(),
+                "--output",
+                samples.toString(),
+                "--num-images",
+                "4",
+                "--batch-size",
+                "2")
+            .run("local-sample.log");
     assertEquals(0, sample, Launcher.log("local-sample.log"));
     assertTrue(Launcher.log("local-sample.log").contains("SampleJob done: 4 images"));
     int rows = 0;
@@ -106,47 +72,28 @@ class SparkSubmitIT {
     assertTrue(Files.exists(samples.resolve("grid.png")));
   }
 
+  /** A job that needs no engine: its command line is answered before Spark starts. */
+  private static Submit refusedBeforeSpark(String job) {
+    return Submit.job(job).master("local[1]").withoutNativeJar();
+  }
+
   @Test
   void helpExitsZeroAndBadCommandLinesExitTwo() throws Exception {
-    String jar = Launcher.JAR.toString();
-    assertEquals(
-        0,
-        Launcher.submit("help.log", "--master", "local[1]", "--class", "TrainJob", jar, "--help"));
+    assertEquals(0, refusedBeforeSpark("TrainJob").args("--help").run("help.log"));
     assertTrue(Launcher.log("help.log").contains("--batch-size"));
     assertEquals(
         2,
-        Launcher.submit(
-            "bad-option.log",
-            "--master",
-            "local[1]",
-            "--class",
-            "TrainJob",
-            jar,
-            "--data",
-            "x",
-            "--output",
-            "y",
-            "--bogus",
-            "1"));
+        refusedBeforeSpark("TrainJob")
+            .args("--data", "x", "--output", "y", "--bogus", "1")
+            .run("bad-option.log"));
     assertTrue(Launcher.log("bad-option.log").contains("unknown option --bogus"));
     assertEquals(
         2,
-        Launcher.submit(
-            "bad-steps.log",
-            "--master",
-            "local[1]",
-            "--class",
-            "SampleJob",
-            jar,
-            "--model",
-            "m",
-            "--output",
-            "o",
-            "--steps",
-            "0"));
+        refusedBeforeSpark("SampleJob")
+            .args("--model", "m", "--output", "o", "--steps", "0")
+            .run("bad-steps.log"));
     assertTrue(Launcher.log("bad-steps.log").contains("--steps must be in 1..1000"));
-    assertEquals(
-        2, Launcher.submit("eval.log", "--master", "local[1]", "--class", "EvaluateJob", jar));
+    assertEquals(2, refusedBeforeSpark("EvaluateJob").run("eval.log"));
     assertTrue(Launcher.log("eval.log").contains("EvaluateJob: --samples is required"));
   }
 }

@@ -61,46 +61,9 @@ class StandaloneClusterIT {
   }
 
   private int train(String log, Path run, String mode) throws Exception {
-    return Launcher.submit(
-        log,
-        "--master",
-        masterUrl,
-        "--conf",
-        "spark.ui.enabled=false",
-        "--conf",
-        "spark.driver.host=127.0.0.1",
-        "--conf",
-        "spark.executor.memory=2g",
-        "--conf",
-        "spark.executor.cores=1",
-        "--conf",
-        "spark.cores.max=2",
-        "--conf",
-        "spark.executor.extraJavaOptions=-Dai.djl.offline=true",
-        "--conf",
-        "spark.executorEnv.GLIBC_TUNABLES=glibc.malloc.hugetlb=1",
-        "--jars",
-        Launcher.nativeJar().toString(),
-        "--class",
-        "TrainJob",
-        Launcher.JAR.toString(),
-        "--data",
-        Launcher.PROJECT.resolve("data/mnist").toString(),
-        "--output",
-        run.toString(),
-        "--model-config",
-        SparkSubmitIT.tinyConfig(work).toString(),
-        "--limit",
-        "128",
-        "--batch-size",
-        "32",
-        "--max-steps",
-        "3",
-        "--partitions",
-        "2",
-        "--mode",
-        mode,
-        "--sample-every-epoch",
-        "0");
+    return Submit.tinyTraining(work, run)
+        .onCluster(masterUrl)
+        .args("--max-steps", "3", "--partitions", "2", "--mode", mode, "--sample-every-epoch", "0")
+        .run(log);
   }
 }

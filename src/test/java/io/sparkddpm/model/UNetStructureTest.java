@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import io.sparkddpm.Reference;
 import io.sparkddpm.io.Tensor;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.sparkddpm.Reference;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.io.SafeTensors;
-import io.sparkddpm.model.Reference;
 import io.sparkddpm.model.UNet2DModel;
 import org.junit.jupiter.api.Test;
 
