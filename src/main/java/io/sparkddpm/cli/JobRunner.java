@@ -7,7 +7,8 @@ import org.apache.spark.sql.SparkSession;
  * What every entry class does: parse options before touching Spark (so {@code --help} and usage
  * errors are instant), start the session that spark-submit configured, run, stop, and map the
  * outcome to an exit code: 0 done, 1 failed, 2 bad usage or bad input ({@link BadInputException},
- * which {@link UsageException} is one of).
+ * which {@link UsageException} is one of); after SIGTERM the JVM exits with 143 once the job has
+ * stopped ({@link GracefulStop}).
  */
 public final class JobRunner {
   private JobRunner() {}
@@ -19,6 +20,14 @@ public final class JobRunner {
 
     /** Runs the job; returns a one-line summary for the log. */
     String run(SparkSession spark, C config) throws Exception;
+
+    /**
+     * Whether the job itself stops at a safe point once {@link GracefulStop#requested()} (training:
+     * between steps). If not, a shutdown cancels the job's Spark jobs and it publishes nothing.
+     */
+    default boolean stopsBetweenSteps() {
+      return false;
+    }
   }
 
   /** Runs {@code job} with {@code args} and returns the process exit code. */
@@ -37,18 +46,26 @@ public final class JobRunner {
       return 2;
     }
     SparkSession spark = SparkSession.builder().appName(appName).getOrCreate();
+    Runnable onStop =
+        job.stopsBetweenSteps() ? () -> {} : () -> spark.sparkContext().cancelAllJobs();
+    GracefulStop stop = GracefulStop.install(appName, onStop);
     try {
       System.out.println(job.run(spark, config));
-      return 0;
+      return GracefulStop.requested() ? GracefulStop.EXIT_CODE : 0;
     } catch (BadInputException e) {
       System.err.println(appName + ": " + e.getMessage());
       return 2;
     } catch (Exception e) {
+      if (GracefulStop.requested()) {
+        System.err.println(appName + " stopped by a shutdown; its output was not published");
+        return GracefulStop.EXIT_CODE;
+      }
       System.err.println(appName + " failed: " + e.getMessage());
       e.printStackTrace();
       return 1;
     } finally {
       spark.stop();
+      stop.close();
     }
   }
 }

@@ -127,6 +127,33 @@ public final class MnistSource {
   }
 
   /**
+   * The files {@link #load} reads for {@code split} of {@code path}: the IDX images and labels, or
+   * the Parquet files (sorted); empty when there are none.
+   */
+  public static List<Path> files(Configuration conf, String path, Split split) throws IOException {
+    Path root = new Path(path);
+    FileSystem fs = root.getFileSystem(conf);
+    FileStatus status = fs.getFileStatus(root);
+    if (status.isDirectory()) {
+      Path images = findIdx(fs, root, split.idxPrefix + "-images", "idx3-ubyte");
+      Path labels = findIdx(fs, root, split.idxPrefix + "-labels", "idx1-ubyte");
+      if (images != null && labels != null) {
+        return List.of(images, labels);
+      }
+    }
+    List<Path> out = new ArrayList<>();
+    for (String p : findParquet(fs, root, status, split)) {
+      Path f = new Path(p);
+      if (fs.getFileStatus(f).isDirectory()) {
+        parquetFiles(fs, f).forEach(x -> out.add(new Path(x)));
+      } else {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  /**
    * The 32x32 model input of an image: Pillow-exact bilinear resize, then {@code range}.
    *
    * @return 1024 floats, row-major (1, 32, 32)

@@ -9,6 +9,9 @@ import io.sparkddpm.model.UNetConfig;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.util.ShutdownHookManager;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
@@ -28,7 +31,58 @@ public final class ExecutorModels {
 
   private static final Map<String, Loaded> CACHE = new ConcurrentHashMap<>();
 
+  /**
+   * Hadoop shutdown priority of {@link #quiesce}: after the driver's graceful stop (60), before
+   * Spark's hooks (40) stop the executor.
+   */
+  private static final int QUIESCE_PRIORITY = 55;
+
+  /** The longest {@link #quiesce} waits for the computation under way. */
+  private static final long QUIESCE_SECONDS = 10;
+
+  static {
+    try {
+      ShutdownHookManager.get()
+          .addShutdownHook(
+              ExecutorModels::quiesce, QUIESCE_PRIORITY, QUIESCE_SECONDS + 5, TimeUnit.SECONDS);
+    } catch (IllegalStateException e) {
+      // the JVM is already shutting down; nothing will compute for long
+    }
+  }
+
   private ExecutorModels() {}
+
+  /**
+   * At JVM shutdown (an executor's SIGTERM, the end of a local run): waits, bounded, for the
+   * computation under way to leave libtorch, then keeps {@link #STEP_LOCK} so that none starts
+   * again. A JVM that exits while a task thread is inside libtorch can crash in libtorch's teardown
+   * (SIGSEGV, an {@code hs_err} file); a task stopped this way is retried by Spark as a lost task.
+   */
+  private static void quiesce() {
+    CountDownLatch held = new CountDownLatch(1);
+    Thread holder =
+        new Thread(
+            () -> {
+              synchronized (STEP_LOCK) {
+                held.countDown();
+                while (true) {
+                  try {
+                    Thread.sleep(Long.MAX_VALUE);
+                  } catch (InterruptedException e) {
+                    // keep holding: the JVM is ending
+                  }
+                }
+              }
+            },
+            "step-lock-at-shutdown");
+    holder.setDaemon(true);
+    holder.start();
+    try {
+      held.await(QUIESCE_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 
   /** A built model, the manager owning its parameters, and which weights it holds. */
   public static final class Loaded {

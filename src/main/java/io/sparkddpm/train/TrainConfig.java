@@ -211,6 +211,10 @@ public record TrainConfig(
     @Option(names = "--adam-epsilon", defaultValue = "1e-8", description = "Adam's epsilon")
         @Range(min = 0)
         double adamEpsilon,
+    @Option(
+            names = "--allow-data-change",
+            description = "resume although the training data's files changed since the checkpoint")
+        boolean allowDataChange,
     Map<String, String> values) {
 
   /**

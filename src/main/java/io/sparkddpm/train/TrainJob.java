@@ -1,6 +1,7 @@
 package io.sparkddpm.train;
 
 import io.sparkddpm.base.BadInputException;
+import io.sparkddpm.cli.GracefulStop;
 import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
@@ -37,8 +38,19 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
   }
 
   @Override
+  public boolean stopsBetweenSteps() {
+    return true;
+  }
+
+  @Override
   public String run(SparkSession spark, TrainConfig cfg) throws IOException {
     Trainer.Result r = train(spark, cfg);
+    if (r.stopped()) {
+      return String.format(
+          "TrainJob stopped by a shutdown request after %d steps; %s holds the last completed"
+              + " step, --auto-resume continues from it",
+          r.steps(), r.finalCheckpoint());
+    }
     return String.format(
         "TrainJob done: %d steps, loss %.4f -> %.4f, final checkpoint %s",
         r.steps(), r.firstLoss(), r.lastLoss(), r.finalCheckpoint());
@@ -86,8 +98,8 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
                   Duration.ofSeconds(cfg.exchangeTimeoutSeconds()))
               : perStep;
       try {
-        return new Trainer(cfg, unet, conf, provenance)
-            .train(source, label -> beforeStep.accept(source, label));
+        return new Trainer(cfg, unet, conf, provenance, DataFingerprint.of(conf, cfg.data()))
+            .train(source, label -> beforeStep.accept(source, label), GracefulStop::requested);
       } finally {
         if (source != perStep) {
           source.close();

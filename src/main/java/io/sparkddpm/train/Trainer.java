@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -39,15 +40,20 @@ public final class Trainer {
   private final Path output;
   private final Map<String, String> provenance;
   private final ParamLayout layout;
+  private final DataFingerprint data;
 
-  /** What a finished run produced. */
+  /**
+   * What a run produced: {@code finalCheckpoint} is {@code final/}, or when {@code stopped} early
+   * the checkpoint of the last completed step (null if the run stopped before its first step).
+   */
   public record Result(
       long steps,
       int epochs,
       double firstLoss,
       double lastLoss,
       float[] params,
-      Path finalCheckpoint) {}
+      Path finalCheckpoint,
+      boolean stopped) {}
 
   /**
    * A trainer writing to {@code cfg.output()}; {@code provenance} (data path, rows, application id,
@@ -55,6 +61,20 @@ public final class Trainer {
    */
   public Trainer(
       TrainConfig cfg, UNetConfig unetConfig, Configuration conf, Map<String, String> provenance) {
+    this(cfg, unetConfig, conf, provenance, null);
+  }
+
+  /**
+   * As above; {@code data} (null: none) is stored with every checkpoint, and a resumed run refuses
+   * to continue when its data differs from the checkpoint's (unless {@code --allow-data-change}).
+   */
+  public Trainer(
+      TrainConfig cfg,
+      UNetConfig unetConfig,
+      Configuration conf,
+      Map<String, String> provenance,
+      DataFingerprint data) {
+    this.data = data;
     this.cfg = cfg;
     this.unetConfig = unetConfig;
     this.conf = conf;
@@ -67,6 +87,18 @@ public final class Trainer {
    * Runs to the end (or {@code --max-steps}); {@code beforeStep} lets the caller label Spark jobs.
    */
   public Result train(GradientSource source, Consumer<String> beforeStep) throws IOException {
+    return train(source, beforeStep, () -> false);
+  }
+
+  /**
+   * Runs to the end, or until {@code stopRequested} (asked before each step): then the step under
+   * way is finished, not abandoned (its tasks are inside libtorch and cannot be interrupted safely;
+   * a finished step is not lost), a checkpoint of it is written, and the result says {@code
+   * stopped}. A run resumed from that checkpoint gives the uninterrupted run's weights.
+   */
+  public Result train(
+      GradientSource source, Consumer<String> beforeStep, BooleanSupplier stopRequested)
+      throws IOException {
     long n = source.datasetSize();
     long stepsPerEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
     long total = cfg.epochs() * stepsPerEpoch;
@@ -98,7 +130,11 @@ public final class Trainer {
     long started = System.nanoTime();
     double firstLoss = Double.NaN;
     double lastLoss = Double.NaN;
+    long checkpointed = s.step; // the newest step a checkpoint of this run's output holds
     for (long step = s.step; step < total; step++) {
+      if (stopRequested.getAsBoolean()) {
+        return stopped(s, step, checkpointed, stepsPerEpoch, total, metrics, firstLoss, lastLoss);
+      }
       int epoch = (int) (step / stepsPerEpoch);
       if (epoch != permEpoch) {
         perm = permutation(n, cfg.seed(), epoch);
@@ -196,6 +232,7 @@ public final class Trainer {
         metrics.flush();
         checkpoint(new Path(output, "checkpoint-" + done), s, done, epoch, total);
         Checkpoints.prune(conf, output, cfg.keepCheckpoints());
+        checkpointed = done;
       }
       if (cfg.sampleEveryEpoch() > 0 && (done % stepsPerEpoch == 0 || last)) {
         EpochSamples.write(
@@ -211,7 +248,41 @@ public final class Trainer {
         firstLoss,
         lastLoss,
         s.params,
-        fin);
+        fin,
+        false);
+  }
+
+  /** Ends a run asked to stop before {@code step}: a checkpoint of the steps done unless one is. */
+  private Result stopped(
+      State s,
+      long step,
+      long checkpointed,
+      long stepsPerEpoch,
+      long total,
+      Metrics metrics,
+      double firstLoss,
+      double lastLoss)
+      throws IOException {
+    metrics.flush();
+    Path dir = step == checkpointed ? newestCheckpoint() : new Path(output, "checkpoint-" + step);
+    if (step > checkpointed) {
+      checkpoint(dir, s, step, (int) ((step - 1) / stepsPerEpoch), total);
+      Checkpoints.prune(conf, output, cfg.keepCheckpoints());
+    }
+    LOG.warn(
+        "stopped on request after step {} ({} steps this run); {} holds it: run again with"
+            + " --auto-resume to continue",
+        step,
+        step - s.startStep,
+        dir);
+    return new Result(
+        step - s.startStep,
+        (int) ((step + stepsPerEpoch - 1) / stepsPerEpoch),
+        firstLoss,
+        lastLoss,
+        s.params,
+        dir,
+        true);
   }
 
   /** The weights, optimizer and position of a run. */
@@ -259,6 +330,7 @@ public final class Trainer {
                             new IllegalArgumentException(dir + ": trainer_state.json is missing")))
             .getAsJsonObject();
     ResumeCheck.refuseChanges(cfg, state, dir, total);
+    checkData(dir, state);
     if (!c.unetConfig().equals(unetConfig)) {
       throw new BadInputException("--resume: the model config differs from " + dir);
     }
@@ -282,6 +354,32 @@ public final class Trainer {
     s.startStep = s.step;
     LOG.info("resuming from {} at step {}", dir, s.step);
     return s;
+  }
+
+  /** Refuses to resume onto training files that differ from those the checkpoint was made on. */
+  private void checkData(Path dir, JsonObject state) {
+    if (data == null) {
+      return;
+    }
+    if (!state.has("data_files")) {
+      LOG.warn("{} records no data fingerprint (an older checkpoint); not compared", dir);
+      return;
+    }
+    DataFingerprint was = DataFingerprint.fromJson(state.getAsJsonObject("data_files"));
+    was.differenceTo(data)
+        .ifPresent(
+            change -> {
+              if (!cfg.allowDataChange()) {
+                throw new BadInputException(
+                    "--resume: the training data changed since "
+                        + dir
+                        + " was written: "
+                        + change
+                        + "; a resumed run would silently train on other data. Restore the"
+                        + " files, or pass --allow-data-change to continue on these");
+              }
+              LOG.warn("--allow-data-change: resuming although {}", change);
+            });
   }
 
   /** The checkpoint with the highest step: the newest checkpoint-<step>, or final/ if later. */
@@ -316,16 +414,29 @@ public final class Trainer {
     state.addProperty("time", Instant.now().toString());
     state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
     state.add("provenance", new GsonBuilder().create().toJsonTree(provenance));
+    if (data != null) {
+      state.add("data_files", data.toJson());
+    }
     // final/ may already exist (a resumed run that ends again): replaced, never deleted first.
-    Checkpoints.replace(
-        conf,
-        dir,
-        unetConfig,
-        layout.unflatten(s.params),
-        s.ema == null ? null : layout.unflatten(s.ema),
-        SchedulerConfig.ddpm(),
-        new Checkpoints.TrainingState(
-            optimizer, new GsonBuilder().setPrettyPrinting().create().toJson(state)));
+    try {
+      Checkpoints.replace(
+          conf,
+          dir,
+          unetConfig,
+          layout.unflatten(s.params),
+          s.ema == null ? null : layout.unflatten(s.ema),
+          SchedulerConfig.ddpm(),
+          new Checkpoints.TrainingState(
+              optimizer, new GsonBuilder().setPrettyPrinting().create().toJson(state)));
+    } catch (IOException e) { // a full disk, a quota: the older checkpoints are left as they were
+      throw new IOException(
+          "could not write checkpoint "
+              + dir
+              + " (the previous checkpoints are kept; --auto-resume continues from the newest"
+              + " once there is room): "
+              + e.getMessage(),
+          e);
+    }
     LOG.info("checkpoint written: {}", dir);
   }
 
