@@ -47,7 +47,13 @@ public final class JobRunner {
     }
     SparkSession spark = SparkSession.builder().appName(appName).getOrCreate();
     Runnable onStop =
-        job.stopsBetweenSteps() ? () -> {} : () -> spark.sparkContext().cancelAllJobs();
+        job.stopsBetweenSteps()
+            ? () -> {}
+            : () -> {
+              if (!spark.sparkContext().isStopped()) {
+                spark.sparkContext().cancelAllJobs();
+              }
+            };
     GracefulStop stop = GracefulStop.install(appName, onStop);
     try {
       System.out.println(job.run(spark, config));

@@ -166,6 +166,12 @@ public final class PngImages {
     return grid(images, side, points, padding);
   }
 
+  static {
+    // In memory: ImageIO's file cache adds a JVM shutdown hook on first use, which throws once a
+    // shutdown has begun (a PNG written during a graceful stop: loss.png, a sample grid).
+    ImageIO.setUseCache(false);
+  }
+
   /** Encodes any image as PNG; shared with {@link Charts}. */
   static byte[] toPng(BufferedImage image) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
