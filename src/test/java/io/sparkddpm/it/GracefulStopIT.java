@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -31,27 +30,8 @@ class GracefulStopIT {
   @TempDir Path work;
 
   private List<String> submitArgs(Path output, String mode) throws Exception {
-    return new ArrayList<>(
-        List.of(
-            "--master",
-            "local[2]",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--jars",
-            Launcher.nativeJar().toString(),
-            "--class",
-            "TrainJob",
-            Launcher.JAR.toString(),
-            "--data",
-            Launcher.PROJECT.resolve("data/mnist").toString(),
-            "--output",
-            output.toString(),
-            "--model-config",
-            SparkSubmitIT.tinyConfig(work).toString(),
-            "--limit",
-            "128",
-            "--batch-size",
-            "32",
+    return Submit.tinyTraining(work, output)
+        .args(
             "--max-steps",
             "" + STEPS,
             "--partitions",
@@ -66,7 +46,8 @@ class GracefulStopIT {
             "0",
             "--mode",
             mode,
-            "--auto-resume"));
+            "--auto-resume")
+        .list();
   }
 
   @Test
@@ -87,28 +68,15 @@ class GracefulStopIT {
     Path parent = Files.createDirectories(work.resolve("samples"));
     Path cwd = Files.createDirectories(work.resolve("cwd-sample"));
     List<String> args =
-        List.of(
-            "--master",
-            "local[2]",
-            "--conf",
-            "spark.ui.enabled=false",
-            "--jars",
-            Launcher.nativeJar().toString(),
-            "--class",
-            "SampleJob",
-            Launcher.JAR.toString(),
-            "--model",
-            model.toString(),
-            "--output",
-            parent.resolve("out").toString(),
-            "--num-images",
-            "64",
-            "--batch-size",
-            "4",
-            "--steps",
-            "100",
-            "--partitions",
-            "2");
+        Submit.job("SampleJob")
+            .args(
+                "--model", model.toString(),
+                "--output", parent.resolve("out").toString(),
+                "--num-images", "64",
+                "--batch-size", "4",
+                "--steps", "100",
+                "--partitions", "2")
+            .list();
     Process job =
         Launcher.java("org.apache.spark.deploy.SparkSubmit", "graceful-stop-sample.log", args)
             .directory(cwd.toFile())
