@@ -39,6 +39,7 @@ public final class Trainer {
   private final Path output;
   private final Map<String, String> provenance;
   private final ParamLayout layout;
+  private final TrainTracking tracking;
 
   /** What a finished run produced. */
   public record Result(
@@ -55,6 +56,17 @@ public final class Trainer {
    */
   public Trainer(
       TrainConfig cfg, UNetConfig unetConfig, Configuration conf, Map<String, String> provenance) {
+    this(cfg, unetConfig, conf, provenance, TrainTracking.off(conf, cfg));
+  }
+
+  /** A trainer that also reports to MLflow and TensorBoard through {@code tracking}. */
+  Trainer(
+      TrainConfig cfg,
+      UNetConfig unetConfig,
+      Configuration conf,
+      Map<String, String> provenance,
+      TrainTracking tracking) {
+    this.tracking = tracking;
     this.cfg = cfg;
     this.unetConfig = unetConfig;
     this.conf = conf;
@@ -83,6 +95,7 @@ public final class Trainer {
     boolean resuming = cfg.resume() || (cfg.autoResume() && newestCheckpoint() != null);
     State s = resuming ? resume(total) : fresh();
     Metrics metrics = new Metrics(conf, output, s.step);
+    tracking.begin(s.mlflowRunId, s.step);
     LOG.info(
         "training {} images in {} shards: {} steps ({} per epoch), batch {}, from step {}",
         n,
@@ -177,6 +190,13 @@ public final class Trainer {
           mean.computeSeconds(),
           mean.taskSeconds(),
           (t2 - t1) / 1e9);
+      tracking.step(
+          step + 1,
+          mean.loss(),
+          cfg.lr(),
+          mean.count() / seconds,
+          seconds - mean.computeSeconds(),
+          metrics.recomputedSteps());
       firstLoss = Double.isNaN(firstLoss) ? mean.loss() : firstLoss;
       lastLoss = mean.loss();
 
@@ -189,6 +209,7 @@ public final class Trainer {
                 "step %d/%d epoch %d loss %.5f  %.1f images/s  elapsed %.0fs  ETA %.0fs",
                 done, total, epoch + 1, mean.loss(), mean.count() / seconds, elapsed, eta));
         metrics.flush();
+        tracking.flush();
       }
       if (!last && cfg.checkpointEvery() > 0 && done % cfg.checkpointEvery() == 0) {
         // A run resumed from this checkpoint keeps metrics.jsonl's lines up to it, even when the
@@ -196,15 +217,19 @@ public final class Trainer {
         metrics.flush();
         checkpoint(new Path(output, "checkpoint-" + done), s, done, epoch, total);
         Checkpoints.prune(conf, output, cfg.keepCheckpoints());
+        tracking.checkpoint(new Path(output, "checkpoint-" + done));
       }
       if (cfg.sampleEveryEpoch() > 0 && (done % stepsPerEpoch == 0 || last)) {
-        EpochSamples.write(
-            conf, output, unetConfig, s.ema != null ? s.ema : s.params, cfg, epoch + 1);
+        byte[] grid =
+            EpochSamples.write(
+                conf, output, unetConfig, s.ema != null ? s.ema : s.params, cfg, epoch + 1);
+        tracking.epochGrid(epoch + 1, done, grid);
       }
     }
     metrics.flush();
     Path fin = new Path(output, "final");
     checkpoint(fin, s, total, (int) ((total - 1) / stepsPerEpoch), total);
+    tracking.finish(fin);
     return new Result(
         total - s.startStep,
         (int) ((total + stepsPerEpoch - 1) / stepsPerEpoch),
@@ -221,6 +246,7 @@ public final class Trainer {
     Adam adam;
     long step;
     long startStep;
+    String mlflowRunId; // the MLflow run a resumed run continues, or null
   }
 
   private State fresh() throws IOException {
@@ -280,6 +306,7 @@ public final class Trainer {
             state.get("adam_step").getAsLong());
     s.step = state.get("step").getAsLong();
     s.startStep = s.step;
+    s.mlflowRunId = state.has("mlflow_run_id") ? state.get("mlflow_run_id").getAsString() : null;
     LOG.info("resuming from {} at step {}", dir, s.step);
     return s;
   }
@@ -313,6 +340,9 @@ public final class Trainer {
     state.addProperty("adam_step", s.adam.step());
     state.addProperty("seed", cfg.seed());
     state.addProperty("num_training_steps", total); // the length the lr schedule follows
+    if (tracking.runId() != null) {
+      state.addProperty("mlflow_run_id", tracking.runId());
+    }
     state.addProperty("time", Instant.now().toString());
     state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
     state.add("provenance", new GsonBuilder().create().toJsonTree(provenance));
