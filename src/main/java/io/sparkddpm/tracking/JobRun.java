@@ -44,21 +44,29 @@ public final class JobRun implements AutoCloseable {
     if (parentRunId != null) {
       all.put("training_run_id", parentRunId);
     }
-    String name = job.replace("Job", "").toLowerCase(java.util.Locale.ROOT);
     MlflowRun run =
         MlflowRun.start(
             options,
             conf,
-            new MlflowRun.Spec(
-                options.experiment(),
-                name + " " + new Path(output).getName(),
-                null,
-                all,
-                parentRunId));
+            new MlflowRun.Spec(options.experiment(), runName(job, output), null, all, parentRunId));
     Map<String, String> p = new LinkedHashMap<>(params);
     p.remove("config");
     run.params(p);
     return new JobRun(run);
+  }
+
+  /**
+   * A run's display name: the job and the last two parts of its output path ("train 2026-11-26/
+   * train", "sample out/samples"), which tell the runs of one folder tree apart.
+   */
+  public static String runName(String job, String output) {
+    Path out = new Path(output);
+    Path parent = out.getParent();
+    String where =
+        parent == null || parent.getName().isEmpty()
+            ? out.getName()
+            : parent.getName() + "/" + out.getName();
+    return job.replace("Job", "").toLowerCase(java.util.Locale.ROOT) + " " + where;
   }
 
   /**

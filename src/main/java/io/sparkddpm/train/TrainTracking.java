@@ -1,6 +1,7 @@
 package io.sparkddpm.train;
 
 import io.sparkddpm.cli.HadoopPaths;
+import io.sparkddpm.tracking.JobRun;
 import io.sparkddpm.tracking.MlflowRun;
 import io.sparkddpm.tracking.TensorBoardEvents;
 import io.sparkddpm.tracking.TrackingOptions;
@@ -78,7 +79,11 @@ final class TrainTracking implements AutoCloseable {
               options,
               conf,
               new MlflowRun.Spec(
-                  options.experiment(), "train " + output.getName(), resumeRunId, tags, null));
+                  options.experiment(),
+                  JobRun.runName("TrainJob", cfg.output()),
+                  resumeRunId,
+                  tags,
+                  null));
       Map<String, String> params = new LinkedHashMap<>(cfg.values());
       params.remove("config");
       params.put("rows", provenance.getOrDefault("rows", ""));

@@ -340,8 +340,11 @@ public final class Trainer {
     state.addProperty("adam_step", s.adam.step());
     state.addProperty("seed", cfg.seed());
     state.addProperty("num_training_steps", total); // the length the lr schedule follows
-    if (tracking.runId() != null) {
-      state.addProperty("mlflow_run_id", tracking.runId());
+    // Kept when this run is not tracked or its server is not reached yet: a later tracked resume
+    // still continues the run.
+    String runId = tracking.runId() != null ? tracking.runId() : s.mlflowRunId;
+    if (runId != null) {
+      state.addProperty("mlflow_run_id", runId);
     }
     state.addProperty("time", Instant.now().toString());
     state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
