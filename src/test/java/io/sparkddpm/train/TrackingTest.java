@@ -319,7 +319,7 @@ class TrackingTest extends SparkSessionTestBase {
               cfg,
               (source, label) -> {
                 if (label.startsWith("train step 3/")) {
-                  doomed.kill(); // the server dies with steps 1 and 2 logged
+                  doomed.kill(); // the server dies with steps 1 and 2 sent or queued
                 }
               });
     } finally {
