@@ -20,17 +20,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One MLflow run, logged from the driver by a background thread through a bounded queue: the job's
- * thread only enqueues, so a slow or absent server never holds up a training step. A server that is
- * down or answers errors is warned about once, retried with backoff (each call up to five times,
- * 0.5 s doubling; while it stays down, once per call), and the job goes on; {@link #close} says
- * what could not be logged. With {@code --mlflow-required} the start must succeed and the first
- * call that fails for good fails the job, naming the server.
+ * thread only enqueues, so a slow or absent server never holds up a training step. A server that
+ * cannot be reached or answers 429/5xx is warned about once and retried with backoff (0.5 s
+ * doubling, at most 30 s apart) while calls wait in the queue (beyond {@value #QUEUE} they are
+ * dropped and counted); other errors drop the call. {@link #close} gives the queue 30 s and says
+ * what could not be logged. With {@code --mlflow-required} the start must succeed and a call that
+ * still fails after five tries fails the job, naming the server.
  */
 public final class MlflowRun implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MlflowRun.class);
   private static final int QUEUE = 10_000;
   private static final int ATTEMPTS = 5;
   private static final long FIRST_DELAY_MS = 500;
+  private static final long MAX_DELAY_MS = 30_000;
   private static final long DRAIN_SECONDS = 30;
 
   /**
@@ -74,6 +76,7 @@ public final class MlflowRun implements AutoCloseable {
   private volatile String artifactUri;
   private volatile Map<String, String> existingParams = Map.of();
   private volatile String fatal;
+  private volatile boolean closing;
   private boolean down;
   private boolean warned;
 
@@ -218,8 +221,13 @@ public final class MlflowRun implements AutoCloseable {
   public String close(boolean succeeded) {
     flush();
     String status = succeeded ? "FINISHED" : "FAILED";
-    enqueue(new Op("status updates", 1, run -> run.rest.updateRun(run.runId, status)));
+    Op end = new Op("status updates", 1, run -> run.rest.updateRun(run.runId, status));
+    if (!queue.offer(end)) {
+      count(end);
+    }
     queue.offer(STOP);
+    closing = true; // a call waiting out a backoff gives up; the rest get one try each
+    java.util.concurrent.locks.LockSupport.unpark(worker);
     try {
       worker.join(TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
     } catch (InterruptedException e) {
@@ -339,10 +347,9 @@ public final class MlflowRun implements AutoCloseable {
     }
   }
 
-  /** Runs one call with retries; false when it could not be done. */
+  /** Runs one call, retrying while the server is unreachable; false when it could not be done. */
   private boolean attempt(Op op) {
     long delay = FIRST_DELAY_MS;
-    int attempts = down ? 1 : ATTEMPTS;
     for (int i = 1; ; i++) {
       try {
         if (runId == null) {
@@ -355,30 +362,33 @@ public final class MlflowRun implements AutoCloseable {
         }
         return true;
       } catch (MlflowRest.Failure e) {
-        if (!e.retryable() || i >= attempts) {
-          if (e.retryable()) {
-            down = true;
-          }
-          warnOnce(e);
-          if (required && fatal == null) {
-            fatal =
-                "--mlflow-required: the MLflow tracking server "
-                    + uri()
-                    + " failed: "
-                    + e.getMessage();
-          }
+        warnOnce(e);
+        if (e.retryable()) {
+          down = true;
+        }
+        if (required && (!e.retryable() || i >= ATTEMPTS)) {
+          fatal =
+              "--mlflow-required: the MLflow tracking server "
+                  + uri()
+                  + " failed: "
+                  + e.getMessage();
+          return false;
+        }
+        if (!e.retryable() || closing) {
           return false;
         }
       } catch (IOException | RuntimeException e) {
         warnOnce(e); // an unreadable local file to upload, say: not the server's fault
         return false;
       }
-      try {
-        Thread.sleep(delay);
-      } catch (InterruptedException e) {
-        return false;
+      long until = System.nanoTime() + delay * 1_000_000;
+      while (!closing && System.nanoTime() < until) {
+        java.util.concurrent.locks.LockSupport.parkNanos(until - System.nanoTime());
+        if (Thread.interrupted()) {
+          return false;
+        }
       }
-      delay *= 2;
+      delay = Math.min(2 * delay, MAX_DELAY_MS);
     }
   }
 
