@@ -193,7 +193,7 @@ public final class Trainer {
       tracking.step(
           step + 1,
           mean.loss(),
-          cfg.lr(),
+          lr,
           mean.count() / seconds,
           seconds - mean.computeSeconds(),
           metrics.recomputedSteps());
