@@ -14,6 +14,10 @@ Configuration, none of it hard-coded here:
               ddpm_max_fid    the run fails when the samples' FID is above this (default: no limit)
               ddpm_evaluate_args JSON list of extra EvaluateJob options (default [])
               ddpm_retries    retries per task (default 2), ddpm_retry_delay_minutes (default 5)
+              ddpm_mlflow_experiment  MLflow experiment of all three jobs (default spark-ddpm); one
+                              DAG run is one training run with its sampling and evaluation runs
+                              as children
+              ddpm_mlflow_uri MLflow tracking server (default: the jobs' MLFLOW_TRACKING_URI, if any)
 """
 
 from __future__ import annotations
@@ -28,6 +32,16 @@ CONN_ID = "spark_ddpm"
 RUN_DIR = "{{ var.value.ddpm_output }}/{{ ds }}"
 JAR = "{{ var.value.ddpm_project }}/target/spark-ddpm.jar"
 NATIVE_JAR = "{{ var.value.ddpm_project }}/target/lib/pytorch-native-cpu-linux-x86_64.jar"
+
+
+def _tracking_args() -> list[str]:
+    # The same experiment for train, sample and evaluate; the URI only when the Variable is set, so
+    # that a MLFLOW_TRACKING_URI in the workers' environment still applies.
+    uri = Variable.get("ddpm_mlflow_uri", default="")
+    return [
+        "--mlflow-experiment", "{{ var.value.get('ddpm_mlflow_experiment', 'spark-ddpm') }}",
+        *(["--mlflow-uri", uri] if uri else []),
+    ]
 
 
 def _json_variable(name: str, default):
@@ -71,7 +85,8 @@ with DAG(
         application_args=[
             "--data", "{{ var.value.ddpm_data }}",
             "--output", RUN_DIR + "/train",
-            "--auto-resume",  # a retried task continues from its last checkpoint
+            "--auto-resume",  # a retried task continues from its last checkpoint (and MLflow run)
+            *_tracking_args(),
             *_json_variable("ddpm_train_args", []),
         ],
     )
@@ -88,6 +103,7 @@ with DAG(
             "--model", RUN_DIR + "/train/final",
             "--output", RUN_DIR + "/samples",
             "--overwrite",
+            *_tracking_args(),
             *_json_variable("ddpm_sample_args", ["--steps", "50"]),
         ],
     )
@@ -114,6 +130,7 @@ with DAG(
                 "--classifier", "{{ var.value.ddpm_output }}/classifier",  # trained once, reused
                 "--overwrite",
                 *(["--max-fid", max_fid] if max_fid else []),
+                *_tracking_args(),
                 *_json_variable("ddpm_evaluate_args", []),
             ],
         )

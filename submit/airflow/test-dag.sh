@@ -45,6 +45,8 @@ export AIRFLOW_VAR_DDPM_TRAIN_ARGS='["--limit", "64", "--batch-size", "16", "--m
 # trained on a small subset here, so its accuracy bar is lowered to what that reaches.
 export AIRFLOW_VAR_DDPM_SAMPLE_ARGS='["--steps", "2", "--num-images", "90", "--batch-size", "45"]'
 export AIRFLOW_VAR_DDPM_EVALUATE_ARGS='["--classifier-limit", "2000", "--classifier-epochs", "1", "--min-classifier-accuracy", "0.5", "--reference-limit", "500"]'
+# Tracking off (no server here) but the experiment is passed to all three jobs, which must take it.
+export AIRFLOW_VAR_DDPM_MLFLOW_EXPERIMENT=dag-test
 export AIRFLOW_VAR_DDPM_MAX_FID=1000000 # the gate is on; these samples of a 2-step model pass it
 
 AIRFLOW="$VENV/bin/airflow"

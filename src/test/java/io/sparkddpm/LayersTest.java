@@ -39,7 +39,8 @@ class LayersTest {
           List.of("cli", "data", "diffusion"), // command lines; images in; the diffusion maths
           List.of("io"), // bytes in and out: safetensors, PNG, Parquet, atomic outputs
           List.of("model"), // the UNet as DJL blocks, its weights and flat layout
-          List.of("checkpoint", "executor"), // diffusers' folder layout; executor-JVM state
+          List.of("checkpoint", "executor", "tracking"), // diffusers' layout; executor-JVM state;
+          // MLflow and TensorBoard reporting
           List.of("sample"), // the reverse process and SampleJob
           List.of("train", "eval")); // training (epoch grids use sample) and evaluation
 

@@ -115,6 +115,21 @@ public record EvaluateConfig(
                     + " the confidence on noise, see docs/evaluation.md); 0 = off")
         @Range(min = 0, max = 8)
         int classifierShift,
+    @Option(
+            names = "--mlflow-uri",
+            defaultValue = "",
+            description = "MLflow tracking server; default $MLFLOW_TRACKING_URI, neither = off")
+        String mlflowUri,
+    @Option(
+            names = "--mlflow-experiment",
+            defaultValue = "",
+            description =
+                "MLflow experiment; default $MLFLOW_EXPERIMENT_NAME, else the training run's")
+        String mlflowExperiment,
+    @Option(
+            names = "--mlflow-required",
+            description = "fail (exit 1) when the MLflow server cannot be used")
+        boolean mlflowRequired,
     Map<String, String> values) {
 
   /** The options of {@code EvaluateJob}. */

@@ -7,9 +7,13 @@ import io.sparkddpm.cli.Options;
 import io.sparkddpm.data.MnistSource;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.StagedOutput;
+import io.sparkddpm.tracking.JobRun;
+import io.sparkddpm.tracking.TrackingOptions;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -63,7 +67,47 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
 
   @Override
   public String run(SparkSession spark, EvaluateConfig cfg) throws IOException {
-    Result r = evaluate(spark, cfg);
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    try (JobRun tracked =
+        JobRun.start(
+            TrackingOptions.of(cfg.values(), System.getenv()),
+            conf,
+            "EvaluateJob",
+            cfg.output(),
+            JobRun.trainingRunOfSamples(conf, cfg.samples()),
+            Map.of(
+                "spark.application_id", spark.sparkContext().applicationId(),
+                "spark.master", spark.sparkContext().master(),
+                "samples", cfg.samples()),
+            cfg.values())) {
+      Result r = evaluate(spark, cfg);
+      tracked.metrics(trackedMetrics(r));
+      tracked.artifact(new Path(r.output(), "metrics.json"));
+      tracked.artifact(new Path(r.output(), "evaluation.png"));
+      String line = report(r, cfg); // throws after logging when the quality gate fails
+      tracked.succeeded();
+      return line;
+    }
+  }
+
+  /** metrics.json's headline numbers, as MLflow metrics. */
+  private static Map<String, Double> trackedMetrics(Result r) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("fid", r.samples().fid());
+    m.put("mean_confidence", r.samples().meanConfidence());
+    m.put("confident_fraction", r.samples().confidentFraction());
+    m.put("blank_fraction", r.samples().blankFraction());
+    m.put("class_entropy_bits", r.samples().entropyBits());
+    m.put("floor_fid", r.floor().fid());
+    m.put("floor_mean_confidence", r.floor().meanConfidence());
+    m.put("ceiling_fid", r.ceiling().fid());
+    m.put("ceiling_mean_confidence", r.ceiling().meanConfidence());
+    m.put("classifier_accuracy", r.classifierAccuracy());
+    m.put("samples", (double) r.samples().count());
+    return m;
+  }
+
+  private static String report(Result r, EvaluateConfig cfg) {
     String line =
         String.format(
             Locale.ROOT,

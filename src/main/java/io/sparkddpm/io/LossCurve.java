@@ -16,8 +16,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * A PNG line chart of training loss against step, drawn with JFreeChart: the raw loss in a light
- * colour, its exponential moving average (debiased as TensorBoard's smoothing is) over it, with a
- * log loss axis when the loss spans more than a factor of ten.
+ * colour, its exponential moving average (debiased as TensorBoard's smoothing is, {@link
+ * #smoothed}) over it, with a log loss axis when the loss spans more than a factor of ten.
  */
 public final class LossCurve {
   /** How the loss axis is scaled. */
@@ -81,19 +81,24 @@ public final class LossCurve {
     // autoSort off: steps arrive in order; duplicates allowed (a resumed run may repeat one).
     XYSeries raw = new XYSeries("raw", false, true);
     XYSeries smooth =
-        new XYSeries(String.format(Locale.ROOT, "EMA (%.2f)", options.smoothing()), false, true);
-    double average = 0;
-    double weightPower = 1;
-    double w = options.smoothing();
+        new XYSeries(
+            String.format(
+                Locale.ROOT, "EMA %.2f, debiased as TensorBoard smooths", options.smoothing()),
+            false,
+            true);
+    double[] plotted = new double[losses.length];
+    long[] at = new long[losses.length];
+    int n = 0;
     for (int i = 0; i < losses.length; i++) {
-      if (!Double.isFinite(losses[i]) || (log && losses[i] <= 0)) {
-        continue;
+      if (Double.isFinite(losses[i]) && !(log && losses[i] <= 0)) {
+        at[n] = steps[i];
+        plotted[n++] = losses[i];
       }
-      raw.add(steps[i], losses[i], false);
-      // EMA debiased by 1 - w^n, so the early average is not pulled towards its zero start.
-      average = w * average + (1 - w) * losses[i];
-      weightPower *= w;
-      smooth.add(steps[i], average / (1 - weightPower), false);
+    }
+    double[] average = smoothed(java.util.Arrays.copyOf(plotted, n), options.smoothing());
+    for (int i = 0; i < n; i++) {
+      raw.add(at[i], plotted[i], false);
+      smooth.add(at[i], average[i], false);
     }
     if (raw.isEmpty()) {
       throw new IllegalArgumentException(
@@ -120,6 +125,35 @@ public final class LossCurve {
         new JFreeChart(options.title(), new Font(Font.SANS_SERIF, Font.BOLD, 16), plot, true);
     Charts.style(chart);
     return Charts.render(chart, options.width(), options.height());
+  }
+
+  /**
+   * TensorBoard's scalar smoothing: an exponential moving average started at 0 and divided by
+   * {@code 1 - weight^n} after {@code n} values, so that it is not pulled towards its zero start
+   * (the first point is the first value, and a constant series stays that constant); non-finite
+   * values are passed through and not averaged in.
+   *
+   * @param values the series, in order
+   * @param weight weight of the previous average, in [0, 1)
+   */
+  public static double[] smoothed(double[] values, double weight) {
+    double[] out = new double[values.length];
+    boolean constant = true;
+    for (double v : values) {
+      constant &= v == values[0];
+    }
+    double average = 0;
+    double weightPower = 1;
+    for (int i = 0; i < values.length; i++) {
+      if (constant || !Double.isFinite(values[i])) {
+        out[i] = values[i];
+        continue;
+      }
+      average = weight * average + (1 - weight) * values[i];
+      weightPower *= weight;
+      out[i] = average / (1 - weightPower);
+    }
+    return out;
   }
 
   private static ValueAxis logAxis() {

@@ -83,6 +83,21 @@ public record SampleConfig(
             defaultValue = "",
             description = "how the steps are spread; default: the checkpoint scheduler's")
         TimestepSpacing timestepSpacing,
+    @Option(
+            names = "--mlflow-uri",
+            defaultValue = "",
+            description = "MLflow tracking server; default $MLFLOW_TRACKING_URI, neither = off")
+        String mlflowUri,
+    @Option(
+            names = "--mlflow-experiment",
+            defaultValue = "",
+            description =
+                "MLflow experiment; default $MLFLOW_EXPERIMENT_NAME, else the training run's")
+        String mlflowExperiment,
+    @Option(
+            names = "--mlflow-required",
+            description = "fail (exit 1) when the MLflow server cannot be used")
+        boolean mlflowRequired,
     Map<String, String> values)
     implements java.io.Serializable {
 

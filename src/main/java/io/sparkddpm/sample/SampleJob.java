@@ -19,6 +19,8 @@ import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetWeights;
+import io.sparkddpm.tracking.JobRun;
+import io.sparkddpm.tracking.TrackingOptions;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -62,7 +64,39 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
 
   @Override
   public String run(SparkSession spark, SampleConfig cfg) throws IOException {
-    Result r = sample(spark, cfg);
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    try (JobRun tracked =
+        JobRun.start(
+            TrackingOptions.of(cfg.values(), System.getenv()),
+            conf,
+            "SampleJob",
+            cfg.output(),
+            JobRun.trainingRunOf(conf, cfg.model()),
+            Map.of(
+                "spark.application_id", spark.sparkContext().applicationId(),
+                "spark.master", spark.sparkContext().master(),
+                "checkpoint", cfg.model()),
+            cfg.values())) {
+      Result r = sample(spark, cfg);
+      tracked.metrics(
+          Map.of(
+              "images",
+              (double) r.images(),
+              "seconds",
+              r.seconds(),
+              "sampling_s",
+              r.samplingSeconds(),
+              "images_per_s_per_task",
+              r.images() / r.samplingSeconds()));
+      for (String name : List.of("grid.png", "trajectory.png", "sample_info.json")) {
+        tracked.artifact(new Path(r.output(), name));
+      }
+      tracked.succeeded();
+      return summary(r);
+    }
+  }
+
+  private static String summary(Result r) {
     return String.format(
         Locale.ROOT,
         "SampleJob done: %d images in %.1fs over %d tasks -> %s (reverse process: %.1fs of task"

@@ -21,7 +21,8 @@ import org.apache.hadoop.fs.Path;
 final class EpochSamples {
   private EpochSamples() {}
 
-  static void write(
+  /** Writes the grid of epoch {@code epoch} and returns its PNG. */
+  static byte[] write(
       Configuration conf,
       Path output,
       UNetConfig config,
@@ -49,6 +50,7 @@ final class EpochSamples {
               2);
       HadoopFiles.write(
           conf, new Path(output, String.format("samples/epoch-%03d.png", epoch)), png);
+      return png;
     }
   }
 }

@@ -107,6 +107,11 @@ final class Metrics {
     }
   }
 
+  /** Steps computed twice so far, over the run and its resumes. */
+  long recomputedSteps() {
+    return recomputedSteps;
+  }
+
   /** Losses recorded so far, in step order. */
   List<Double> losses() {
     return losses;

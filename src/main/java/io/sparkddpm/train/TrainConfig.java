@@ -215,6 +215,29 @@ public record TrainConfig(
             names = "--allow-data-change",
             description = "resume although the training data's files changed since the checkpoint")
         boolean allowDataChange,
+    @Option(
+            names = "--mlflow-uri",
+            defaultValue = "",
+            description = "MLflow tracking server; default $MLFLOW_TRACKING_URI, neither = off")
+        String mlflowUri,
+    @Option(
+            names = "--mlflow-experiment",
+            defaultValue = "",
+            description = "MLflow experiment; default $MLFLOW_EXPERIMENT_NAME, else spark-ddpm")
+        String mlflowExperiment,
+    @Option(
+            names = "--mlflow-required",
+            description = "fail (exit 1) when the MLflow server cannot be used")
+        boolean mlflowRequired,
+    @Option(
+            names = "--mlflow-log-model",
+            description = "upload the final checkpoint to MLflow, not only its path")
+        boolean mlflowLogModel,
+    @Option(
+            names = "--tensorboard-dir",
+            defaultValue = "",
+            description = "write TensorBoard event files here (any Hadoop path)")
+        String tensorboardDir,
     Map<String, String> values) {
 
   /**

@@ -7,6 +7,7 @@ import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.model.UNetConfig;
+import io.sparkddpm.tracking.TrackingOptions;
 import io.sparkddpm.train.persistent.PersistentGradients;
 import java.io.IOException;
 import java.time.Duration;
@@ -68,6 +69,7 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     HadoopPaths.check(conf, "--data", cfg.data());
     HadoopPaths.check(conf, "--output", cfg.output());
     UNetConfig unet = unetConfig(conf, cfg.modelConfig());
+    TrackingOptions tracked = TrackingOptions.of(cfg.values(), System.getenv());
     int partitions = cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism();
     LOG.info("TrainJob options: {}", cfg.values());
     // Load libtorch on the driver first: a missing native jar fails here, before any Spark job,
@@ -97,8 +99,9 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
                   cfg.stageRetries(),
                   Duration.ofSeconds(cfg.exchangeTimeoutSeconds()))
               : perStep;
-      try {
-        return new Trainer(cfg, unet, conf, provenance, DataFingerprint.of(conf, cfg.data()))
+      try (TrainTracking tracking = new TrainTracking(tracked, conf, cfg, provenance)) {
+        return new Trainer(
+                cfg, unet, conf, provenance, DataFingerprint.of(conf, cfg.data()), tracking)
             .train(source, label -> beforeStep.accept(source, label), GracefulStop::requested);
       } finally {
         if (source != perStep) {

@@ -41,6 +41,7 @@ public final class Trainer {
   private final Map<String, String> provenance;
   private final ParamLayout layout;
   private final DataFingerprint data;
+  private final TrainTracking tracking;
 
   /**
    * What a run produced: {@code finalCheckpoint} is {@code final/}, or when {@code stopped} early
@@ -61,20 +62,23 @@ public final class Trainer {
    */
   public Trainer(
       TrainConfig cfg, UNetConfig unetConfig, Configuration conf, Map<String, String> provenance) {
-    this(cfg, unetConfig, conf, provenance, null);
+    this(cfg, unetConfig, conf, provenance, null, TrainTracking.off(conf, cfg));
   }
 
   /**
    * As above; {@code data} (null: none) is stored with every checkpoint, and a resumed run refuses
-   * to continue when its data differs from the checkpoint's (unless {@code --allow-data-change}).
+   * to continue when its data differs from the checkpoint's (unless {@code --allow-data-change});
+   * the run also reports to MLflow and TensorBoard through {@code tracking}.
    */
-  public Trainer(
+  Trainer(
       TrainConfig cfg,
       UNetConfig unetConfig,
       Configuration conf,
       Map<String, String> provenance,
-      DataFingerprint data) {
+      DataFingerprint data,
+      TrainTracking tracking) {
     this.data = data;
+    this.tracking = tracking;
     this.cfg = cfg;
     this.unetConfig = unetConfig;
     this.conf = conf;
@@ -115,6 +119,7 @@ public final class Trainer {
     boolean resuming = cfg.resume() || (cfg.autoResume() && newestCheckpoint() != null);
     State s = resuming ? resume(total) : fresh();
     Metrics metrics = new Metrics(conf, output, s.step);
+    tracking.begin(s.mlflowRunId, s.step);
     LOG.info(
         "training {} images in {} shards: {} steps ({} per epoch), batch {}, from step {}",
         n,
@@ -213,6 +218,13 @@ public final class Trainer {
           mean.computeSeconds(),
           mean.taskSeconds(),
           (t2 - t1) / 1e9);
+      tracking.step(
+          step + 1,
+          mean.loss(),
+          lr,
+          mean.count() / seconds,
+          seconds - mean.computeSeconds(),
+          metrics.recomputedSteps());
       firstLoss = Double.isNaN(firstLoss) ? mean.loss() : firstLoss;
       lastLoss = mean.loss();
 
@@ -225,6 +237,7 @@ public final class Trainer {
                 "step %d/%d epoch %d loss %.5f  %.1f images/s  elapsed %.0fs  ETA %.0fs",
                 done, total, epoch + 1, mean.loss(), mean.count() / seconds, elapsed, eta));
         metrics.flush();
+        tracking.flush();
       }
       if (!last && cfg.checkpointEvery() > 0 && done % cfg.checkpointEvery() == 0) {
         // A run resumed from this checkpoint keeps metrics.jsonl's lines up to it, even when the
@@ -233,15 +246,19 @@ public final class Trainer {
         checkpoint(new Path(output, "checkpoint-" + done), s, done, epoch, total);
         Checkpoints.prune(conf, output, cfg.keepCheckpoints());
         checkpointed = done;
+        tracking.checkpoint(new Path(output, "checkpoint-" + done));
       }
       if (cfg.sampleEveryEpoch() > 0 && (done % stepsPerEpoch == 0 || last)) {
-        EpochSamples.write(
-            conf, output, unetConfig, s.ema != null ? s.ema : s.params, cfg, epoch + 1);
+        byte[] grid =
+            EpochSamples.write(
+                conf, output, unetConfig, s.ema != null ? s.ema : s.params, cfg, epoch + 1);
+        tracking.epochGrid(epoch + 1, done, grid);
       }
     }
     metrics.flush();
     Path fin = new Path(output, "final");
     checkpoint(fin, s, total, (int) ((total - 1) / stepsPerEpoch), total);
+    tracking.finish(fin);
     return new Result(
         total - s.startStep,
         (int) ((total + stepsPerEpoch - 1) / stepsPerEpoch),
@@ -292,6 +309,7 @@ public final class Trainer {
     Adam adam;
     long step;
     long startStep;
+    String mlflowRunId; // the MLflow run a resumed run continues, or null
   }
 
   private State fresh() throws IOException {
@@ -352,6 +370,7 @@ public final class Trainer {
             state.get("adam_step").getAsLong());
     s.step = state.get("step").getAsLong();
     s.startStep = s.step;
+    s.mlflowRunId = state.has("mlflow_run_id") ? state.get("mlflow_run_id").getAsString() : null;
     LOG.info("resuming from {} at step {}", dir, s.step);
     return s;
   }
@@ -411,6 +430,12 @@ public final class Trainer {
     state.addProperty("adam_step", s.adam.step());
     state.addProperty("seed", cfg.seed());
     state.addProperty("num_training_steps", total); // the length the lr schedule follows
+    // Kept when this run is not tracked or its server is not reached yet: a later tracked resume
+    // still continues the run.
+    String runId = tracking.runId() != null ? tracking.runId() : s.mlflowRunId;
+    if (runId != null) {
+      state.addProperty("mlflow_run_id", runId);
+    }
     state.addProperty("time", Instant.now().toString());
     state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
     state.add("provenance", new GsonBuilder().create().toJsonTree(provenance));

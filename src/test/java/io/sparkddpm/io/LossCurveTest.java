@@ -125,4 +125,45 @@ class LossCurveTest {
     assertThrows(
         IllegalArgumentException.class, () -> new Options(800, 500, "t", YScale.AUTO, 1.0));
   }
+
+  @Test
+  void smoothedLineStartsAtTheFirstLossAndFollowsTensorBoardsFormula() {
+    double[] losses = {1.0, 0.0, 0.5};
+
+    double[] smooth = LossCurve.smoothed(losses, 0.5);
+
+    assertEquals(1.0, smooth[0], 0.0); // the first point is the first loss, not 0.5 x it
+    // (0.25 x 1 + 0.5 x 0) / (1 - 0.25) and (0.125 x 1 + 0.25 x 0 + 0.5 x 0.5) / (1 - 0.125)
+    assertEquals(1.0 / 3, smooth[1], 1e-15);
+    assertEquals(0.375 / 0.875, smooth[2], 1e-15);
+  }
+
+  @Test
+  void constantLossStaysConstantAndNonFiniteValuesPassThrough() {
+    double[] flat = new double[500];
+    java.util.Arrays.fill(flat, 0.1);
+    for (double v : LossCurve.smoothed(flat, 0.95)) {
+      assertEquals(0.1, v, 0.0);
+    }
+    double[] smooth = LossCurve.smoothed(new double[] {0.2, Double.NaN, 0.2, 0.4}, 0.9);
+    assertTrue(Double.isNaN(smooth[1]));
+    assertEquals(0.2, smooth[2], 1e-15); // the NaN is not averaged in
+    assertEquals((0.081 * 0.2 + 0.09 * 0.2 + 0.1 * 0.4) / (1 - 0.729), smooth[3], 1e-12);
+  }
+
+  @Test
+  void smoothedPointIsAWeightedMeanOfTheLossesSoFar() {
+    // Debiased, each point is a weighted mean (weights summing to 1) of the losses up to it, so it
+    // lies between their minimum and maximum; an EMA started at 0 without the division lies below.
+    long[] steps = steps(40, 1);
+    double[] losses = noisyLosses(steps, 3);
+    double[] smooth = LossCurve.smoothed(losses, 0.95);
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < losses.length; i++) {
+      min = Math.min(min, losses[i]);
+      max = Math.max(max, losses[i]);
+      assertTrue(smooth[i] >= min - 1e-15 && smooth[i] <= max + 1e-15, "point " + i);
+    }
+  }
 }
