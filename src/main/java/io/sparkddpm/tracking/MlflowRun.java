@@ -2,6 +2,7 @@ package io.sparkddpm.tracking;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import io.sparkddpm.cli.GracefulStop;
 import io.sparkddpm.io.HadoopFiles;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -34,6 +35,7 @@ public final class MlflowRun implements AutoCloseable {
   private static final long FIRST_DELAY_MS = 500;
   private static final long MAX_DELAY_MS = 30_000;
   private static final long DRAIN_SECONDS = 30;
+  private static final long STOPPING_DRAIN_SECONDS = 5;
 
   /**
    * What to start or continue.
@@ -208,9 +210,9 @@ public final class MlflowRun implements AutoCloseable {
   }
 
   /**
-   * Ends the run (FINISHED, or FAILED when {@code succeeded} is false), waits up to 30 s for the
-   * queue to drain, and returns one line on what was logged; anything that could not be is also
-   * logged as a warning.
+   * Ends the run (FINISHED, or FAILED when {@code succeeded} is false), waits up to 30 s (5 s when
+   * the job is stopping on a signal) for the queue to drain, and returns one line on what was
+   * logged; anything that could not be is also logged as a warning.
    */
   @Override
   public void close() {
@@ -229,7 +231,9 @@ public final class MlflowRun implements AutoCloseable {
     closing = true; // a call waiting out a backoff gives up; the rest get one try each
     java.util.concurrent.locks.LockSupport.unpark(worker);
     try {
-      worker.join(TimeUnit.SECONDS.toMillis(DRAIN_SECONDS));
+      // A job stopping on SIGTERM has GracefulStop.BOUND for everything: tracking gets a share.
+      long drain = GracefulStop.requested() ? STOPPING_DRAIN_SECONDS : DRAIN_SECONDS;
+      worker.join(TimeUnit.SECONDS.toMillis(drain));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
