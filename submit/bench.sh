@@ -5,8 +5,8 @@
 #     cached virtual environment under ~/.cache/spark-ddpm/ that later runs reuse),
 #   - the same PyTorch code at the libtorch version DJL uses (engine version vs Java/DJL),
 #   - our plain Java step (Trainer without Spark) and our sampler loop,
-#   - TrainJob with 1 partition on local[*] (in every round, beside the plain Java rows), and
-#     SampleJob (once, on the last TrainJob's model).
+#   - TrainJob with 1 partition on local[*] and SampleJob with 1 task (in every round, beside the
+#     plain Java rows; warm-up steps left out like theirs).
 # Prints one table and writes target/bench/bench.md and target/bench/bench.json.
 # With --baseline REF, the Java rows are also run for git revision REF (built in
 # target/bench/baseline) right after the current build's, to show a change's before/after.
@@ -30,7 +30,7 @@ usage() {
 Usage: submit/bench.sh [--steps N] [--sample-steps N] [--rounds N] [--quick] [--baseline REF] [--no-jobs]
   --steps N         timed training steps per row, after 2 warm-up steps (default $STEPS)
   --sample-steps N  DDPM steps of each sampling run (default $SAMPLE_STEPS); 2 are the warm-up
-  --rounds N        run the PyTorch, plain Java, TrainJob (and baseline) rows N times, every other round in
+  --rounds N        run the PyTorch, plain Java, TrainJob, SampleJob (and baseline) rows N times, every other round in
                     reverse order, and pool each row's timed steps (default $ROUNDS): a machine
                     that speeds up or slows down during the run then favours no row
   --quick           --steps 3 --sample-steps 12 --rounds 1 --mode-steps 20: a try in a few minutes
@@ -172,17 +172,22 @@ trainjob_row() {
   LAST_MODEL="$out/final"
 }
 
+# SampleJob runs in the rounds too, after TrainJob (whose model it samples) in odd rounds and on the
+# previous round's model in even ones; its per-step times are the task's own Sampler clock, the
+# one the Java sampler loop reports, without the two warm-up steps.
 samplejob_row() {
-  log "SampleJob ($SAMPLE_STEPS DDPM steps, 64 images, 1 task)"
-  measured samplejob "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
-    --class SampleJob "$APP_JAR" --model "$LAST_MODEL" --output "$BENCH_DIR/jobs/samplejob" \
+  local key="samplejob-r$ROUND"
+  log "SampleJob ($SAMPLE_STEPS DDPM steps, 64 images, 1 task, round $ROUND)"
+  rm -rf "$BENCH_DIR/jobs/$key"
+  measured "$key" "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
+    --class SampleJob "$APP_JAR" --model "$LAST_MODEL" --output "$BENCH_DIR/jobs/$key" \
     --steps "$SAMPLE_STEPS" --num-images 64 --batch-size 64 --partitions 1
-  local seconds
-  seconds="$(sed -n 's/.*reverse process: \([0-9.]*\)s of task time.*/\1/p' "$LOGS/samplejob.log" "$LOGS/samplejob.log.err" | head -1)"
-  [[ -n "$seconds" ]] || die "SampleJob printed no reverse-process time (log: $LOGS/samplejob.log.err)"
+  local ms
+  ms="$(sed -n 's/.*step ms of partition 0: \(\[.*\]\).*/\1/p' "$LOGS/$key.log" "$LOGS/$key.log.err" | head -1)"
+  [[ -n "$ms" ]] || die "SampleJob logged no step times (log: $LOGS/$key.log.err)"
   row_json "SampleJob sample" sample 64 "$SAMPLE_STEPS" \
-    "[$(python3 -c "print(round($seconds * 1000 / $SAMPLE_STEPS, 1))")]" "$LOGS/samplejob.log.rss" \
-    "local[*], 1 task; the task's whole reverse process / steps (warm-up included, one run)"
+    "$(python3 -c "import json,sys; print(json.dumps(json.loads(sys.argv[1])[2:]))" "$ms")" \
+    "$LOGS/$key.log.rss" "local[*], spark.task.cpus=$CORES, 1 task; Sampler's step times logged by the task"
 }
 
 "$PROJECT_DIR/submit/fetch-mnist.sh" >/dev/null
@@ -201,7 +206,7 @@ log "FLOP count and the matmul ceiling"
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul.json"
 # The rows compared with each other, in rounds: odd rounds in this order, even rounds reversed.
 compared=(ref djl java)
-[[ "$SKIP_JOBS" == 1 ]] || compared+=(trainjob)
+[[ "$SKIP_JOBS" == 1 ]] || compared+=(trainjob samplejob)
 [[ -z "$BASELINE" ]] || compared+=(baseline)
 compared_row() {
   case "$1" in
@@ -209,6 +214,7 @@ compared_row() {
     djl) torch_rows "$TORCH_DJL" "$DIFFUSERS_DJL" "PyTorch $TORCH_DJL (DJL's libtorch)" ;;
     java) java_rows "$PROJECT_DIR" "" ;;
     trainjob) trainjob_row ;;
+    samplejob) samplejob_row ;;
     baseline) java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})" ;;
   esac
 }
@@ -219,7 +225,6 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
     for ((i = ${#compared[@]} - 1; i >= 0; i--)); do compared_row "${compared[i]}"; done
   fi
 done
-[[ "$SKIP_JOBS" == 1 ]] || samplejob_row
 "$ref_py" "$HERE/torch_bench.py" matmul >"$RAW/matmul-end.json"
 if [[ "$SKIP_MODES" == 0 ]]; then
   log "per-step overhead of both training modes ($MODE_STEPS steps each, tiny UNet)"

@@ -24,17 +24,22 @@ import io.sparkddpm.tracking.TrackingOptions;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Batch generation: N images split into batches over Spark tasks, each running the reverse process
@@ -47,6 +52,8 @@ import org.apache.spark.sql.SparkSession;
 public final class SampleJob implements JobRunner.Job<SampleConfig> {
   /** Samples shown in the trajectory figure, and the points of the reverse process shown. */
   static final int TRAJECTORY_SAMPLES = 8;
+
+  private static final Logger LOG = LoggerFactory.getLogger(SampleJob.class);
 
   static final int TRAJECTORY_POINTS = 10;
 
@@ -176,6 +183,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
                       bc, ckpt.unetConfig(), scheduler, cfg, range, staging.toString(), hadoop))
               .collect();
       sampling = outputs.stream().mapToDouble(SampleTask.Output::samplingSeconds).sum();
+      logStepTimes(outputs);
       commitParts(fs, staging, outputs);
       writeFigures(conf, staging, outputs, ckpt, flat, scheduler, range, cfg);
       HadoopFiles.writeText(
@@ -186,6 +194,23 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     }
     return new Result(
         out, cfg.numImages(), partitions, (System.nanoTime() - started) / 1e9, sampling);
+  }
+
+  /**
+   * Logs the first partition's per-step times, one line submit/bench.sh reads (it drops the warm-up
+   * steps itself, as for the other rows).
+   */
+  private static void logStepTimes(List<SampleTask.Output> outputs) {
+    outputs.stream()
+        .min(Comparator.comparingInt(SampleTask.Output::partition))
+        .ifPresent(
+            o ->
+                LOG.info(
+                    "step ms of partition {}: {}",
+                    o.partition(),
+                    Arrays.stream(o.stepMs())
+                        .mapToObj(ms -> String.format(Locale.ROOT, "%.1f", ms))
+                        .collect(Collectors.joining(", ", "[", "]"))));
   }
 
   private static Checkpoints.Contents readCheckpoint(Configuration conf, SampleConfig cfg) {

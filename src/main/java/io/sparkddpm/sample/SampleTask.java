@@ -13,10 +13,12 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.DoubleStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
@@ -36,14 +38,16 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
 
   /**
    * A task's result: its part file, how many rows it holds, the grid's images it made, and the
-   * seconds its reverse process took (model calls and scheduler steps, no I/O).
+   * seconds its reverse process took (model calls and scheduler steps, no I/O), and the ms of each
+   * of its denoising steps, batch after batch.
    */
   record Output(
       int partition,
       String file,
       int rows,
       TreeMap<Long, byte[]> gridImages,
-      double samplingSeconds)
+      double samplingSeconds,
+      double[] stepMs)
       implements Serializable {}
 
   private final Broadcast<float[]> weights;
@@ -87,6 +91,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
     TreeMap<Long, byte[]> grid = new TreeMap<>();
     String algorithm = schedulerConfig.algorithm().shortName();
     long samplingNanos = 0;
+    DoubleStream.Builder stepMs = DoubleStream.builder();
     while (batches.hasNext()) {
       long[] indices = batches.next();
       Sampler.Result r;
@@ -100,6 +105,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
         }
         samplingNanos += System.nanoTime() - started;
       }
+      Arrays.stream(r.stepMs()).forEach(stepMs::add);
       List<byte[]> images = SampleImages.toU8(r.images(), indices.length, range);
       int side = unet.sampleSize();
       for (int i = 0; i < indices.length; i++) {
@@ -123,7 +129,14 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
     } catch (IOException e) {
       throw new UncheckedIOException("writing " + file + " to " + staging, e);
     }
-    return List.of(new Output(ctx.partitionId(), file, rows.size(), grid, samplingNanos / 1e9))
+    return List.of(
+            new Output(
+                ctx.partitionId(),
+                file,
+                rows.size(),
+                grid,
+                samplingNanos / 1e9,
+                stepMs.build().toArray()))
         .iterator();
   }
 }

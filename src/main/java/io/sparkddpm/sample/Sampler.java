@@ -20,8 +20,12 @@ import java.util.List;
 public final class Sampler {
   private Sampler() {}
 
-  /** Final images and, optionally, snapshots of x_t taken along the way. */
-  public record Result(float[] images, List<float[]> snapshots, long[] snapshotTimesteps) {}
+  /**
+   * Final images, optionally snapshots of x_t taken along the way, and each denoising step's wall
+   * time in ms (model forward, noise draw and scheduler step; what the benchmarks report).
+   */
+  public record Result(
+      float[] images, List<float[]> snapshots, long[] snapshotTimesteps, double[] stepMs) {}
 
   /** Supplies the starting noise and each step's variance noise of a batch. */
   public interface Noise {
@@ -98,8 +102,10 @@ public final class Sampler {
     try (NDManager loop = manager.newSubManager()) {
       NDArray x = noise.start(loop, shape); // x_T: (B, C, S, S)
       ParameterStore ps = new ParameterStore(loop, false);
+      double[] stepMs = new double[timesteps.length];
       for (int k = 0; k < timesteps.length; k++) {
         long t = timesteps[k];
+        long stepStarted = System.nanoTime();
         try (NDManager step = loop.newSubManager()) {
           x.attach(step);
           NDArray tArr = step.create(new float[] {t});
@@ -109,6 +115,7 @@ public final class Sampler {
           next.attach(loop);
           x = next;
         }
+        stepMs[k] = (System.nanoTime() - stepStarted) / 1e6; // libtorch ops are synchronous on CPU
         if (snapshots > 0) {
           int slot = kept.size();
           // Keep evenly spaced points, the last one being the final step.
@@ -119,7 +126,7 @@ public final class Sampler {
           }
         }
       }
-      return new Result(x.toFloatArray(), kept, keptAt);
+      return new Result(x.toFloatArray(), kept, keptAt, stepMs);
     } finally {
       ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
     }

@@ -1,6 +1,7 @@
 package io.sparkddpm.sample;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -52,6 +53,11 @@ class SamplerParityTest {
       double fin = maxAbs(r.images(), ref.get(prefix + "final").toFloats());
       System.out.printf("pipeline %-5s final    max-abs %.3e (tolerance 1e-4)%n", algorithm, fin);
       assertTrue(fin <= 1e-4, "final: " + fin);
+      // One wall time per denoising step (what SampleJob logs and bench.sh reads).
+      assertEquals(5, r.stepMs().length);
+      for (double ms : r.stepMs()) {
+        assertTrue(ms > 0, "step time " + ms);
+      }
     }
   }
 
