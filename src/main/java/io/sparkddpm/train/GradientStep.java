@@ -24,7 +24,9 @@ import java.util.SplittableRandom;
  * The work of one task in one optimizer step (Ho et al. 2020, algorithm 1): for the images of the
  * global batch that its shard holds, draw t and noise, form {@code x_t = sqrt(abar_t) x0 + sqrt(1 -
  * abar_t) eps}, predict eps, and return the gradient of the summed per-image MSE. The driver
- * divides the sum over all tasks by the global batch size: the mean loss of one process.
+ * divides the sum over all tasks by the global batch size: the mean loss of one process. With
+ * gradient accumulation the batch comes in micro-batches ({@link StepPlan#microBatch()}), one pass
+ * each, the gradients summed: the same sum as one pass over the whole batch, up to float rounding.
  */
 public final class GradientStep {
   private GradientStep() {}
@@ -80,19 +82,59 @@ public final class GradientStep {
       ByteBuffer gradOut,
       Runnable betweenForwardAndBackward) {
     long started = System.nanoTime();
-    int[] rows = new int[plan.batch().length];
-    long[] ids = new long[plan.batch().length];
-    int n = 0;
-    for (long index : plan.batch()) {
-      int row = shard.rowOf(index);
-      if (row >= 0) {
-        rows[n] = row;
-        ids[n++] = index;
+    long[] batch = plan.batch();
+    int micro = plan.microBatch();
+    int[] rows = new int[Math.min(micro, batch.length)];
+    long[] ids = new long[rows.length];
+    double lossSum = 0;
+    int count = 0;
+    // Gradient accumulation: one forward and backward pass per micro-batch, libtorch summing the
+    // gradients into the parameters' grad, so a task holds the activations of one micro-batch.
+    for (int from = 0; from < batch.length; from += micro) {
+      int n = 0;
+      for (int j = from; j < Math.min(batch.length, from + micro); j++) {
+        int row = shard.rowOf(batch[j]);
+        if (row >= 0) {
+          rows[n] = row;
+          ids[n++] = batch[j];
+        }
       }
+      if (n == 0) {
+        continue;
+      }
+      if (count == 0) {
+        zeroGradients(model);
+      }
+      lossSum +=
+          accumulate(model, parent, device, plan, shard, rows, ids, n, betweenForwardAndBackward);
+      count += n;
     }
-    if (n == 0) {
+    if (count == 0) {
       return new Partial(null, 0, 0, 0);
     }
+    float[] gradSum = null;
+    if (gradOut != null) {
+      UNetWeights.flatGradient(model, gradOut);
+    } else {
+      gradSum = UNetWeights.flatGradient(model);
+    }
+    return new Partial(gradSum, lossSum, count, (System.nanoTime() - started) / 1e9);
+  }
+
+  /**
+   * Adds the gradient of the summed loss of {@code n} images (shard rows {@code rows}, global
+   * indices {@code ids}) to the parameters' gradients; returns that loss.
+   */
+  private static double accumulate(
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      StepPlan plan,
+      Shard shard,
+      int[] rows,
+      long[] ids,
+      int n,
+      Runnable betweenForwardAndBackward) {
     int pixels = Shard.PIXELS;
     float[] noisy = new float[n * pixels];
     float[] eps = new float[n * pixels];
@@ -111,9 +153,7 @@ public final class GradientStep {
         noisy[i * pixels + p] = a * x0 + b * eps[i * pixels + p];
       }
     }
-    Partial p =
-        backward(model, parent, device, noisy, eps, t, n, gradOut, betweenForwardAndBackward);
-    return new Partial(p.gradSum(), p.lossSum(), p.count(), (System.nanoTime() - started) / 1e9);
+    return forwardBackward(model, parent, device, noisy, eps, t, n, betweenForwardAndBackward);
   }
 
   /** {@link #backward} for benchmarks: loss and gradients of prepared inputs. */
@@ -160,16 +200,40 @@ public final class GradientStep {
       int n,
       ByteBuffer gradOut,
       Runnable betweenForwardAndBackward) {
-    var params = model.namedParameters().values();
-    for (Parameter p : params) {
+    zeroGradients(model);
+    double lossSum =
+        forwardBackward(model, parent, device, noisy, eps, t, n, betweenForwardAndBackward);
+    if (gradOut != null) {
+      UNetWeights.flatGradient(model, gradOut);
+      return new Partial(null, lossSum, n, 0);
+    }
+    return new Partial(UNetWeights.flatGradient(model), lossSum, n, 0);
+  }
+
+  private static void zeroGradients(UNet2DModel model) {
+    for (Parameter p : model.namedParameters().values()) {
       // DJL's collector does not zero gradients and libtorch accumulates into them.
       if (p.getArray().hasGradient()) {
         JniUtils.zeroGrad((PtNDArray) p.getArray());
       }
     }
+  }
+
+  /**
+   * Forward and backward pass of {@code n} noisy images against their noise, the gradient added to
+   * the parameters'; returns the summed per-image MSE.
+   */
+  private static double forwardBackward(
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      float[] noisy,
+      float[] eps,
+      float[] t,
+      int n,
+      Runnable betweenForwardAndBackward) {
     int side = model.config().sampleSize();
     Shape shape = new Shape(n, model.config().inChannels(), side, side);
-    double lossSum;
     try (NDManager step = parent.newSubManager(device)) {
       NDArray x = libtorchOwned(step.create(noisy, shape)); // (n, 1, 32, 32)
       NDArray target = libtorchOwned(step.create(eps, shape)); // (n, 1, 32, 32)
@@ -179,16 +243,12 @@ public final class GradientStep {
             model.forward(new ParameterStore(step, false), new NDList(x, time), true).head();
         // Sum over images of each image's mean squared error.
         NDArray loss = Ops.divide(pred.sub(target).square().sum(), shape.size() / n);
-        lossSum = loss.getFloat();
+        double lossSum = loss.getFloat();
         betweenForwardAndBackward.run();
         gc.backward(loss);
+        return lossSum;
       }
     }
-    if (gradOut != null) {
-      UNetWeights.flatGradient(model, gradOut);
-      return new Partial(null, lossSum, n, 0);
-    }
-    return new Partial(UNetWeights.flatGradient(model), lossSum, n, 0);
   }
 
   /**

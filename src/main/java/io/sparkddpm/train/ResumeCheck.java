@@ -37,6 +37,15 @@ final class ResumeCheck {
     m.put("adam-beta2", "0.999");
     m.put("adam-weight-decay", "0");
     m.put("adam-epsilon", "1e-8");
+    // the recipe: gradient accumulation (which images form a step) and the EMA
+    m.put("gradient-accumulation-steps", "1");
+    m.put("ema-decay", "0");
+    m.put("use-ema", "false");
+    m.put("ema-inv-gamma", "1.0");
+    m.put("ema-power", "0.75");
+    m.put("ema-max-decay", "0.9999");
+    m.put("ema-min-decay", "0");
+    m.put("ema-update-after-step", "0");
     return m;
   }
 

@@ -16,6 +16,9 @@ import java.io.Serializable;
  * @param alphasCumprod the DDPM schedule's cumulative alphas (T values)
  * @param range pixel range the model is trained in
  * @param failFirstAttempt test hook: the first attempt of partition 0's task throws
+ * @param microBatch images per micro-batch: {@code batch} is cut into consecutive runs of this
+ *     many, and a task does one forward and backward pass per run, summing the gradients (gradient
+ *     accumulation); {@code batch.length} for one pass
  */
 public record StepPlan(
     long step,
@@ -24,5 +27,34 @@ public record StepPlan(
     long seed,
     float[] alphasCumprod,
     PixelRange range,
-    boolean failFirstAttempt)
-    implements Serializable {}
+    boolean failFirstAttempt,
+    int microBatch)
+    implements Serializable {
+
+  /** Checks that the micro-batch holds at least one image. */
+  public StepPlan {
+    if (microBatch < 1) {
+      throw new IllegalArgumentException("micro-batch of " + microBatch + " images");
+    }
+  }
+
+  /** A plan without gradient accumulation: the whole batch in one pass. */
+  public StepPlan(
+      long step,
+      int epoch,
+      long[] batch,
+      long seed,
+      float[] alphasCumprod,
+      PixelRange range,
+      boolean failFirstAttempt) {
+    this(
+        step,
+        epoch,
+        batch,
+        seed,
+        alphasCumprod,
+        range,
+        failFirstAttempt,
+        Math.max(1, batch.length));
+  }
+}

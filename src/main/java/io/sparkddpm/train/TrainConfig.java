@@ -42,7 +42,9 @@ public record TrainConfig(
     @Option(
             names = "--batch-size",
             defaultValue = "128",
-            description = "global batch per optimizer step, summed over all tasks")
+            description =
+                "global batch of one forward and backward pass, summed over all tasks (an"
+                    + " optimizer step takes --gradient-accumulation-steps of them)")
         @Range(min = 1)
         int batchSize,
     @Option(
@@ -59,9 +61,53 @@ public record TrainConfig(
     @Option(
             names = "--ema-decay",
             defaultValue = "0",
-            description = "EMA of the weights, saved as unet_ema/; 0 = off")
+            description =
+                "EMA of the weights with this constant decay, saved as unet_ema/; 0 = off (see"
+                    + " --use-ema for diffusers' EMA with warm-up)")
         @Range(min = 0, max = 1, maxOpen = true)
         double emaDecay,
+    @Option(
+            names = "--use-ema",
+            description = "EMA of the weights as diffusers' EMAModel with warm-up, as unet_ema/")
+        boolean useEma,
+    @Option(
+            names = "--ema-inv-gamma",
+            defaultValue = "1.0",
+            description = "--use-ema: inverse multiplicative factor of the warm-up")
+        @Range(min = 0, minOpen = true)
+        double emaInvGamma,
+    @Option(
+            names = "--ema-power",
+            defaultValue = "0.75",
+            description = "--use-ema: exponent of the warm-up")
+        @Range(min = 0, minOpen = true)
+        double emaPower,
+    @Option(
+            names = "--ema-max-decay",
+            defaultValue = "0.9999",
+            description = "--use-ema: the decay's upper bound")
+        @Range(min = 0, max = 1)
+        double emaMaxDecay,
+    @Option(
+            names = "--ema-min-decay",
+            defaultValue = "0",
+            description = "--use-ema: the decay's lower bound (after the first update)")
+        @Range(min = 0, max = 1)
+        double emaMinDecay,
+    @Option(
+            names = "--ema-update-after-step",
+            defaultValue = "0",
+            description = "--use-ema: optimizer steps after which the warm-up starts")
+        @Range(min = 0)
+        long emaUpdateAfterStep,
+    @Option(
+            names = "--gradient-accumulation-steps",
+            defaultValue = "1",
+            description =
+                "micro-batches of --batch-size images per optimizer step, one forward and"
+                    + " backward pass each")
+        @Range(min = 1)
+        int gradientAccumulationSteps,
     @Option(
             names = "--grad-clip",
             defaultValue = "0",
@@ -256,6 +302,25 @@ public record TrainConfig(
     UsageException.check(
         lrScheduler != LrSchedule.Kind.POLYNOMIAL || lr > LrSchedule.POLYNOMIAL_LR_END,
         "--lr must be above the polynomial schedule's end value 1e-7, got " + lr);
+    UsageException.check(
+        !(useEma && emaDecay > 0),
+        "--use-ema and --ema-decay are two kinds of EMA; pass one of them");
+    UsageException.check(
+        emaMinDecay <= emaMaxDecay,
+        "--ema-min-decay " + emaMinDecay + " is above --ema-max-decay " + emaMaxDecay);
+  }
+
+  /** The EMA of the weights, or null when off. */
+  Ema ema() {
+    if (useEma) {
+      return Ema.warmup(emaInvGamma, emaPower, emaMaxDecay, emaMinDecay, emaUpdateAfterStep);
+    }
+    return emaDecay > 0 ? Ema.constant(emaDecay) : null;
+  }
+
+  /** Images of one optimizer step: {@code --gradient-accumulation-steps} x {@code --batch-size}. */
+  public int stepBatch() {
+    return Math.multiplyExact(gradientAccumulationSteps, batchSize);
   }
 
   /** The optimizer's constants. */

@@ -42,6 +42,7 @@ public final class Trainer {
   private final ParamLayout layout;
   private final DataFingerprint data;
   private final TrainTracking tracking;
+  private final Ema ema; // null: no EMA
 
   /**
    * What a run produced: {@code finalCheckpoint} is {@code final/}, or when {@code stopped} early
@@ -85,6 +86,7 @@ public final class Trainer {
     this.output = new Path(cfg.output());
     this.provenance = provenance;
     this.layout = new ParamLayout(new UNet2DModel(unetConfig));
+    this.ema = cfg.ema();
   }
 
   /**
@@ -104,7 +106,10 @@ public final class Trainer {
       GradientSource source, Consumer<String> beforeStep, BooleanSupplier stopRequested)
       throws IOException {
     long n = source.datasetSize();
-    long stepsPerEpoch = (n + cfg.batchSize() - 1) / cfg.batchSize();
+    // Optimizer steps, not micro-batches, are what the lr schedule, the EMA and checkpoints count
+    // (as accelerate does with gradient accumulation).
+    int stepBatch = cfg.stepBatch();
+    long stepsPerEpoch = (n + stepBatch - 1) / stepBatch;
     long total = cfg.epochs() * stepsPerEpoch;
     if (cfg.maxSteps() > 0) {
       total = Math.min(total, cfg.maxSteps());
@@ -121,11 +126,14 @@ public final class Trainer {
     Metrics metrics = new Metrics(conf, output, s.step);
     tracking.begin(s.mlflowRunId, s.step);
     LOG.info(
-        "training {} images in {} shards: {} steps ({} per epoch), batch {}, from step {}",
+        "training {} images in {} shards: {} steps ({} per epoch), batch {} ({} x {}), from step"
+            + " {}",
         n,
         source.shards(),
         total,
         stepsPerEpoch,
+        stepBatch,
+        cfg.gradientAccumulationSteps(),
         cfg.batchSize(),
         s.step);
 
@@ -145,8 +153,8 @@ public final class Trainer {
         perm = permutation(n, cfg.seed(), epoch);
         permEpoch = epoch;
       }
-      int from = (int) ((step % stepsPerEpoch) * cfg.batchSize());
-      long[] batch = Arrays.copyOfRange(perm, from, (int) Math.min(n, from + cfg.batchSize()));
+      int from = (int) ((step % stepsPerEpoch) * stepBatch);
+      long[] batch = Arrays.copyOfRange(perm, from, (int) Math.min(n, (long) from + stepBatch));
       StepPlan plan =
           new StepPlan(
               step,
@@ -155,7 +163,8 @@ public final class Trainer {
               cfg.seed(),
               alphasCumprod,
               cfg.range(),
-              step == cfg.injectFailureAtStep());
+              step == cfg.injectFailureAtStep(),
+              cfg.batchSize());
       beforeStep.accept("train step " + (step + 1) + "/" + total + " (epoch " + (epoch + 1) + ")");
 
       long t0 = System.nanoTime();
@@ -193,16 +202,7 @@ public final class Trainer {
       double lr = schedule.at(step);
       s.adam.update(s.params, mean.grad(), lr);
       if (s.ema != null) {
-        float d = (float) cfg.emaDecay();
-        float[] ema = s.ema;
-        float[] params = s.params;
-        Elementwise.forEach(
-            params.length,
-            (lo, hi) -> {
-              for (int i = lo; i < hi; i++) {
-                ema[i] = d * ema[i] + (1 - d) * params[i];
-              }
-            });
+        ema.update(s.ema, s.params, step + 1);
       }
       long t2 = System.nanoTime();
       double seconds = (t2 - t0) / 1e9;
@@ -324,7 +324,7 @@ public final class Trainer {
     UNet2DModel shapes = new UNet2DModel(unetConfig);
     State s = new State();
     s.params = layout.flatten(UNetWeights.torchDefaultInit(shapes, cfg.seed()));
-    s.ema = cfg.emaDecay() > 0 ? s.params.clone() : null;
+    s.ema = ema != null ? s.params.clone() : null;
     s.adam = new Adam(cfg.adam(), s.params.length);
     return s;
   }
@@ -355,7 +355,7 @@ public final class Trainer {
     State s = new State();
     s.params = layout.flatten(c.unet());
     s.ema =
-        cfg.emaDecay() > 0
+        ema != null
             ? layout.flatten(
                 c.ema().orElseThrow(() -> new IllegalArgumentException(dir + " has no unet_ema/")))
             : null;

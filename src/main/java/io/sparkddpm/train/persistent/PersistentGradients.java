@@ -136,6 +136,7 @@ public final class PersistentGradients implements GradientSource {
             plan.seed(),
             plan.alphasCumprod(),
             plan.range(),
+            plan.microBatch(),
             Math.toIntExact(shards.datasetSize()),
             params,
             timeoutMs);
@@ -201,16 +202,20 @@ public final class PersistentGradients implements GradientSource {
     }
   }
 
-  /** The seed, schedule and pixel range go into the tasks once: they must not change. */
+  /**
+   * The seed, schedule, pixel range and micro-batch go into the tasks once: they must not change.
+   */
   private void checkConstant(StepPlan plan, float[] params) {
     if (first == null) {
       first = plan;
       exchange = new Exchange(params.length, shards.shards());
     } else if (plan.seed() != first.seed()
         || plan.range() != first.range()
+        || plan.microBatch() != first.microBatch()
         || !Arrays.equals(plan.alphasCumprod(), first.alphasCumprod())
         || params.length != exchange.params()) {
-      throw new IllegalArgumentException("seed, schedule, pixel range and model are fixed per run");
+      throw new IllegalArgumentException(
+          "seed, schedule, pixel range, micro-batch and model are fixed per run");
     }
   }
 

@@ -24,6 +24,7 @@ import scala.runtime.AbstractFunction1;
  * send it back, until the driver says stop. Returns the number of steps it served.
  *
  * @param launch which launch of the stage this task belongs to (a relaunch gets a new number)
+ * @param microBatch images per forward and backward pass ({@link StepPlan#microBatch()})
  */
 record PersistentTask(
     String host,
@@ -34,6 +35,7 @@ record PersistentTask(
     long seed,
     float[] alphasCumprod,
     PixelRange range,
+    int microBatch,
     int maxBatch,
     int params,
     int timeoutMs)
@@ -122,7 +124,8 @@ record PersistentTask(
           throw new IllegalStateException(
               "injected failure (--inject-failure-at-step) in step " + step);
         }
-        StepPlan plan = new StepPlan(step, epoch, batch, seed, alphasCumprod, range, false);
+        StepPlan plan =
+            new StepPlan(step, epoch, batch, seed, alphasCumprod, range, false, microBatch);
         reply.clear().position(Wire.PARTIAL_HEADER_BYTES);
         GradientStep.Partial p;
         synchronized (ExecutorModels.STEP_LOCK) {
