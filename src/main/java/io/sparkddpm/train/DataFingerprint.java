@@ -2,7 +2,7 @@ package io.sparkddpm.train;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import io.sparkddpm.data.MnistSource;
+import io.sparkddpm.data.ImageSource;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -30,10 +30,10 @@ public record DataFingerprint(Map<String, String> files) {
     files = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(files));
   }
 
-  /** The fingerprint of the training split at {@code data} as {@link MnistSource} reads it. */
+  /** The fingerprint of the training split at {@code data} as {@link ImageSource} reads it. */
   public static DataFingerprint of(Configuration conf, String data) throws IOException {
     Map<String, String> files = new LinkedHashMap<>();
-    for (Path p : MnistSource.files(conf, data, MnistSource.Split.TRAIN)) {
+    for (Path p : ImageSource.files(conf, data)) {
       FileStatus s = p.getFileSystem(conf).getFileStatus(p);
       files.put(
           p.toUri().getPath(),

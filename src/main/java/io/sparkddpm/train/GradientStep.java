@@ -135,7 +135,7 @@ public final class GradientStep {
       long[] ids,
       int n,
       Runnable betweenForwardAndBackward) {
-    int pixels = Shard.PIXELS;
+    int pixels = shard.imagePixels();
     float[] noisy = new float[n * pixels];
     float[] eps = new float[n * pixels];
     float[] t = new float[n];

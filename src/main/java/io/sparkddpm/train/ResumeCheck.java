@@ -27,6 +27,8 @@ final class ResumeCheck {
     for (String key : List.of("seed", "batch-size", "limit", "pixel-range", "data")) {
       m.put(key, null);
     }
+    m.put("image-column", "image");
+    m.put("label-column", "label");
     // the recipe: learning rate and optimizer
     m.put("lr", null);
     m.put("lr-scheduler", "constant");

@@ -23,8 +23,20 @@ public record TrainConfig(
     @Option(
             names = "--data",
             required = true,
-            description = "MNIST: folder of IDX files (raw or .gz) or Parquet, any Hadoop path")
+            description =
+                "training images, any Hadoop path: a folder of IDX files, Parquet with an image"
+                    + " column, or a folder of PNG/JPEG files (class sub-folders = labels)")
         String data,
+    @Option(
+            names = "--image-column",
+            defaultValue = "image",
+            description = "Parquet: column of PNG/JPEG bytes, struct<bytes, path> or binary")
+        String imageColumn,
+    @Option(
+            names = "--label-column",
+            defaultValue = "label",
+            description = "Parquet: integer label column (\"label\" may be absent: unlabelled)")
+        String labelColumn,
     @Option(
             names = "--output",
             required = true,

@@ -5,6 +5,7 @@ import io.sparkddpm.cli.GracefulStop;
 import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
+import io.sparkddpm.data.ImageSource;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.tracking.TrackingOptions;
@@ -76,8 +77,15 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     // and executors on the driver's machine find the library already extracted.
     LOG.info("engine: {}", io.sparkddpm.model.Engines.describe());
 
-    sc.setJobDescription("read MNIST from " + cfg.data());
-    JavaRDD<Shard> shards = Shards.load(spark, cfg.data(), partitions, cfg.limit());
+    sc.setJobDescription("read images from " + cfg.data());
+    JavaRDD<Shard> shards =
+        Shards.load(
+            spark,
+            cfg.data(),
+            new ImageSource.Columns(cfg.imageColumn(), cfg.labelColumn()),
+            target(unet, cfg.modelConfig()),
+            partitions,
+            cfg.limit());
 
     Map<String, String> provenance = new LinkedHashMap<>();
     provenance.put("data", cfg.data());
@@ -86,7 +94,7 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     provenance.put("partitions", Integer.toString(partitions));
     provenance.put("code_version", codeVersion());
     provenance.put("started", Instant.now().toString());
-    try (SparkGradients perStep = new SparkGradients(sc, shards, unet)) {
+    try (SparkGradients perStep = readShards(sc, shards, unet)) {
       provenance.put("rows", Long.toString(perStep.datasetSize()));
       // Persistent mode reads the same cached shards from one barrier stage; closing it stops the
       // stage and its endpoint, and the shards are released by perStep's own close.
@@ -108,6 +116,45 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
           source.close();
         }
       }
+    }
+  }
+
+  /**
+   * The per-step gradient source over {@code shards}; building it is the first Spark job, which
+   * reads and decodes the images, so a bad image a task finds surfaces here as bad input.
+   */
+  private static SparkGradients readShards(
+      JavaSparkContext sc, JavaRDD<Shard> shards, UNetConfig unet) {
+    try {
+      return new SparkGradients(sc, shards, unet);
+    } catch (RuntimeException e) {
+      BadInputException bad = Shards.badInput(e);
+      shards.unpersist(false);
+      throw bad != null ? bad : e;
+    } catch (Exception e) { // Spark's checked exceptions reach Java code undeclared
+      BadInputException bad = Shards.badInput(e);
+      shards.unpersist(false);
+      throw bad != null ? bad : new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  /** The images the model takes; a model that cannot train on images is a usage error. */
+  static ImageSource.Target target(UNetConfig unet, String modelConfig) {
+    String name = modelConfig.isEmpty() ? "the tutorial's model" : modelConfig;
+    if (unet.inChannels() != unet.outChannels()) {
+      throw new BadInputException(
+          "--model-config "
+              + name
+              + ": in_channels "
+              + unet.inChannels()
+              + " and out_channels "
+              + unet.outChannels()
+              + " differ; the model predicts noise of the image's channels");
+    }
+    try {
+      return new ImageSource.Target(unet.inChannels(), unet.sampleSize());
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException("--model-config " + name + ": " + e.getMessage());
     }
   }
 
