@@ -87,3 +87,16 @@ torch_venv() {
   fi
   echo "$dir/bin/python"
 }
+
+# reference_venv: torch_venv's python plus the pinned Pillow and torchvision that the preprocessing
+# reference (src/test/resources/reference/scripts/preprocess_reference.py) uses. torchvision goes
+# in without dependencies so the venv's torch stays the one torch_venv pinned.
+reference_venv() {
+  local py
+  py="$(torch_venv 2.7.1 0.42.1 2.4.6)"
+  if ! "$py" -c 'import PIL, torchvision, sys; sys.exit(PIL.__version__ != "13.0.0" or not torchvision.__version__.startswith("0.22.1"))' 2>/dev/null; then
+    "${py%/python}/pip" install -q pillow==13.0.0 safetensors==0.8.0 >&2
+    "${py%/python}/pip" install -q --no-deps torchvision==0.22.1 >&2
+  fi
+  echo "$py"
+}

@@ -1,2 +1,2 @@
-/** MNIST input: IDX and Parquet readers, Pillow-exact resize, Spark source. */
+/** Image input: IDX and Parquet readers, Pillow-exact resize and preprocessing, Spark source. */
 package io.sparkddpm.data;
