@@ -46,6 +46,22 @@ public final class PngImages {
     return toPng(image);
   }
 
+  /**
+   * Encodes a 3-channel image given planar, as the model outputs it ((3, H, W) unsigned bytes), as
+   * an 8-bit RGB PNG.
+   */
+  public static byte[] encodeRgb(int width, int height, byte[] chw) {
+    checkSize(width, height * 3, chw.length);
+    int plane = width * height;
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    int[] rgb = new int[plane]; // packed 0xRRGGBB, what setRGB takes
+    for (int p = 0; p < plane; p++) {
+      rgb[p] = (chw[p] & 0xFF) << 16 | (chw[plane + p] & 0xFF) << 8 | (chw[2 * plane + p] & 0xFF);
+    }
+    image.setRGB(0, 0, width, height, rgb, 0, width);
+    return toPng(image);
+  }
+
   /** Encodes {@code height * width} row-major pixels in 0..255 as an 8-bit gray PNG. */
   public static byte[] encode(int width, int height, int[] pixels) {
     checkSize(width, height, pixels.length);
