@@ -30,6 +30,9 @@ abstract class AbstractNoiseScheduler implements NoiseScheduler {
   /** How {@link #setTimesteps} spreads the inference timesteps. */
   final TimestepSpacing spacing;
 
+  /** What the model's output is: ε, v or x_0. */
+  final PredictionType predictionType;
+
   /** Number of inference steps chosen by {@link #setTimesteps}; 0 before the first call. */
   int numInferenceSteps;
 
@@ -39,6 +42,7 @@ abstract class AbstractNoiseScheduler implements NoiseScheduler {
     this.config = config;
     this.numTrain = config.numTrainTimesteps();
     this.spacing = TimestepSpacing.parse(config.timestepSpacing());
+    this.predictionType = PredictionType.parse(config.predictionType());
     this.betas = config.betaSchedule().betas(numTrain, config.betaStart(), config.betaEnd());
     this.alphasCumprod = BetaSchedule.alphasCumprod(betas);
     this.sqrtAlphasCumprod = new float[numTrain];
@@ -139,12 +143,14 @@ abstract class AbstractNoiseScheduler implements NoiseScheduler {
   }
 
   /**
-   * x_0 predicted from ε (Ho et al. 2020, eq. 15): {@code (x_t − sqrt(1 − ᾱ_t)·ε) / sqrt(ᾱ_t)},
-   * clamped to ±clip_sample_range when clip_sample is set.
+   * x_0 predicted from the model's output (from ε: Ho et al. 2020, eq. 15), clamped to
+   * ±clip_sample_range when clip_sample is set (diffusers' {@code thresholding} is accepted only
+   * off, so the clamp is the only correction, as in diffusers' step).
    */
   NDArray predictOriginal(NDArray modelOutput, int t, NDArray sample) {
     NDArray x0 =
-        sample.sub(modelOutput.mul(sqrtOneMinusAlphasCumprod[t])).div(sqrtAlphasCumprod[t]);
+        predictionType.originalSample(
+            modelOutput, sample, sqrtAlphasCumprod[t], sqrtOneMinusAlphasCumprod[t]);
     if (config.clipSample()) {
       float r = (float) config.clipSampleRange();
       x0 = x0.clip(-r, r);

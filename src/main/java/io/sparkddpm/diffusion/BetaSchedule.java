@@ -5,11 +5,16 @@ import java.util.stream.Collectors;
 
 /**
  * How the per-step noise variances β_0..β_{T-1} are laid out, by diffusers' {@code beta_schedule}
- * name. Both schedules return float32 values equal to diffusers' {@code scheduler.betas}.
+ * name. Every schedule returns float32 values equal to diffusers' {@code scheduler.betas}.
  */
 public enum BetaSchedule {
   /** Evenly spaced from {@code beta_start} to {@code beta_end} (Ho et al. 2020, section 4). */
   LINEAR("linear"),
+  /**
+   * Evenly spaced square roots from sqrt(beta_start) to sqrt(beta_end), squared (Stable Diffusion's
+   * schedule; diffusers' {@code linspace(beta_start**0.5, beta_end**0.5, T) ** 2}).
+   */
+  SCALED_LINEAR("scaled_linear"),
   /**
    * The cosine schedule of Nichol and Dhariwal 2021 (eq. 17), each β capped at 0.999; {@code
    * beta_start} and {@code beta_end} are ignored, as in diffusers.
@@ -27,6 +32,12 @@ public enum BetaSchedule {
 
   /** The name diffusers uses in {@code scheduler_config.json}. */
   public String diffusersName() {
+    return diffusersName;
+  }
+
+  /** The {@link #diffusersName()}: what {@code --beta-schedule} is spelled as. */
+  @Override
+  public String toString() {
     return diffusersName;
   }
 
@@ -50,8 +61,8 @@ public enum BetaSchedule {
    * The {@code T} betas in float32.
    *
    * @param numTrainTimesteps T, at least 2
-   * @param betaStart first β of the linear schedule
-   * @param betaEnd last β of the linear schedule
+   * @param betaStart first β of the linear and scaled-linear schedules
+   * @param betaEnd last β of the linear and scaled-linear schedules
    */
   public float[] betas(int numTrainTimesteps, double betaStart, double betaEnd) {
     if (numTrainTimesteps < 2) {
@@ -60,6 +71,10 @@ public enum BetaSchedule {
     }
     return switch (this) {
       case LINEAR -> linspace((float) betaStart, (float) betaEnd, numTrainTimesteps);
+      case SCALED_LINEAR ->
+          squared(
+              linspace(
+                  (float) Math.sqrt(betaStart), (float) Math.sqrt(betaEnd), numTrainTimesteps));
       case SQUAREDCOS_CAP_V2 -> cosine(numTrainTimesteps);
     };
   }
@@ -78,6 +93,14 @@ public enum BetaSchedule {
           i < half ? Math.fma(step, (float) i, start) : Math.fma(-step, (float) (n - 1 - i), end);
     }
     return out;
+  }
+
+  /** Each value times itself, rounded once to float32 as torch's {@code ** 2}. */
+  private static float[] squared(float[] x) {
+    for (int i = 0; i < x.length; i++) {
+      x[i] = x[i] * x[i];
+    }
+    return x;
   }
 
   /**

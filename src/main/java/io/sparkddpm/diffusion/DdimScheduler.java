@@ -75,17 +75,21 @@ public final class DdimScheduler extends AbstractNoiseScheduler {
       float betaProdT = 1f - alphaProdT;
       float betaProdPrev = 1f - alphaProdPrev;
 
-      // 3. predicted x_0 from ε, eq. 12 ("predicted x_0"), clipped; ε itself stays unclipped
+      // 3. predicted x_0 of eq. 12, clipped, and ε from the model's output (not re-derived from
+      //    the clipped x_0: diffusers' use_clipped_model_output is off)
       NDArray x0 = predictOriginal(modelOutput, ti, sample); // (B, C, H, W)
+      NDArray eps =
+          predictionType.epsilon(
+              modelOutput, sample, sqrtAlphasCumprod[ti], sqrtOneMinusAlphasCumprod[ti]);
 
       // 4. σ_t(η) of eq. 16: η · sqrt((1 − ᾱ_prev)/(1 − ᾱ_t) · (1 − ᾱ_t/ᾱ_prev))
       float variance = betaProdPrev / betaProdT * (1f - alphaProdT / alphaProdPrev);
       float std = (float) eta * sqrt(variance);
 
-      // 5. "direction pointing to x_t" of eq. 12, from the model's (unclipped) ε. σ² ≤ 1 − ᾱ_prev
-      //    for η ≤ 1; the max only stops float rounding from making the root NaN
+      // 5. "direction pointing to x_t" of eq. 12, from the unclipped ε. σ² ≤ 1 − ᾱ_prev for
+      //    η ≤ 1; the max only stops float rounding from making the root NaN
       float directionCoeff = sqrt(Math.max(betaProdPrev - std * std, 0f));
-      NDArray direction = modelOutput.mul(directionCoeff);
+      NDArray direction = eps.mul(directionCoeff);
 
       // 6. x_prev = sqrt(ᾱ_prev)·x_0 + direction (+ σ_t·z when η > 0), eq. 12
       NDArray prevSample = x0.mul(sqrt(alphaProdPrev)).add(direction);

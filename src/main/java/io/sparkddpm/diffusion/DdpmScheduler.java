@@ -104,7 +104,7 @@ public final class DdpmScheduler extends AbstractNoiseScheduler {
       float currentAlpha = alphaProdT / alphaProdPrev;
       float currentBeta = 1f - currentAlpha;
 
-      // 3. predicted x_0 from ε, eq. 15, clipped
+      // 3. predicted x_0 from the model's output (from ε: eq. 15), clipped
       NDArray x0 = predictOriginal(modelOutput, ti, sample); // (B, C, H, W)
 
       // 4. posterior mean μ̃_t(x_t, x_0), eq. 7

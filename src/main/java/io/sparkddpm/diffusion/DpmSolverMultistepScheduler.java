@@ -8,9 +8,9 @@ import ai.djl.ndarray.NDScope;
  * Probabilistic Models", algorithm 2), as diffusers' {@code DPMSolverMultistepScheduler} with its
  * defaults: {@code algorithm_type="dpmsolver++"}, {@code solver_order=2}, {@code
  * solver_type="midpoint"}, {@code lower_order_final=True}, {@code final_sigmas_type="zero"} and no
- * thresholding. It integrates the probability-flow ODE in log-SNR time λ with the model's data
- * prediction x_θ, reusing the previous step's x_θ for a second-order update, so each step costs one
- * model call and no noise.
+ * thresholding, for any {@link PredictionType}. It integrates the probability-flow ODE in log-SNR
+ * time λ with the model's data prediction x_θ, reusing the previous step's x_θ for a second-order
+ * update, so each step costs one model call and no noise.
  *
  * <p>Noise levels are σ_t = sqrt((1 − ᾱ_t) / ᾱ_t) (the variance-exploding parametrization diffusers
  * uses), from which α_t = 1 / sqrt(σ_t² + 1), σ'_t = σ_t·α_t and λ_t = log α_t − log σ'_t. The n
@@ -116,8 +116,10 @@ public final class DpmSolverMultistepScheduler extends AbstractNoiseScheduler {
       Point s0 = point(sigmas[i]);
       Point target = point(sigmas[i + 1]);
 
-      // 2. data prediction x_θ = (x_t − σ_t·ε_θ) / α_t: DPM-Solver++ integrates x_θ, not ε_θ
-      NDArray x0 = sample.sub(modelOutput.mul(s0.sigma)).div(s0.alpha); // (B, C, H, W)
+      // 2. data prediction x_θ (from ε: (x_t − σ_t·ε_θ) / α_t; from v: α_t·x_t − σ_t·v; or the
+      //    output itself): DPM-Solver++ integrates x_θ, not ε_θ
+      NDArray x0 =
+          predictionType.originalSample(modelOutput, sample, s0.alpha, s0.sigma); // (B, C, H, W)
 
       // 3. h = λ_t' − λ_s0 and the update of algorithm 2, x_t' = (σ_t'/σ_s0)·x_s0 − α_t'·(e^{−h} −
       //    1)·D, from the exact solution x_t' = (σ_t'/σ_s0)·x_s0 + σ_t'·∫ e^λ x_θ dλ with x_θ

@@ -12,12 +12,13 @@ import java.util.Set;
  *
  * @param algorithm which scheduler ({@code _class_name} in the JSON)
  * @param numTrainTimesteps T, the length of the training diffusion process
- * @param betaStart first β of the linear schedule
- * @param betaEnd last β of the linear schedule
+ * @param betaStart first β of the linear and scaled-linear schedules
+ * @param betaEnd last β of the linear and scaled-linear schedules
  * @param betaSchedule how the betas are laid out
  * @param clipSample whether the predicted x_0 is clamped to ±{@code clipSampleRange}
  * @param clipSampleRange the clamp bound
- * @param predictionType what the model predicts; only {@code "epsilon"} (the noise)
+ * @param predictionType what the model predicts: {@code "epsilon"} (the noise), {@code
+ *     "v_prediction"} or {@code "sample"} (see {@link PredictionType})
  * @param varianceType DDPM's reverse variance: {@code "fixed_small"} (β̃_t) or {@code
  *     "fixed_large"} (β_t); not used by DDIM
  * @param timestepSpacing how inference timesteps are spread: {@code "leading"}, {@code "trailing"}
@@ -120,10 +121,11 @@ public record SchedulerConfig(
             + MAX_TRAIN_TIMESTEPS
             + "], got "
             + numTrainTimesteps);
-    if (betaSchedule == BetaSchedule.LINEAR) {
+    if (betaSchedule != BetaSchedule.SQUAREDCOS_CAP_V2) {
       require(
           betaStart > 0 && betaStart <= betaEnd && betaEnd < 1,
-          "linear betas need 0 < beta_start <= beta_end < 1, got beta_start "
+          betaSchedule.diffusersName()
+              + " betas need 0 < beta_start <= beta_end < 1, got beta_start "
               + betaStart
               + ", beta_end "
               + betaEnd);
@@ -131,11 +133,8 @@ public record SchedulerConfig(
     require(
         clipSampleRange > 0 && Double.isFinite(clipSampleRange),
         "clip_sample_range must be positive, got " + clipSampleRange);
-    require(
-        "epsilon".equals(predictionType),
-        "prediction_type \""
-            + predictionType
-            + "\" is not supported; only \"epsilon\" (the model predicts the noise)");
+    require(predictionType != null, "prediction_type must be given");
+    PredictionType.parse(predictionType);
     require(
         VARIANCE_TYPES.contains(varianceType),
         "variance_type \""
@@ -168,6 +167,33 @@ public record SchedulerConfig(
         0,
         true,
         0.0);
+  }
+
+  /**
+   * The tutorial's DDPM scheduler with another training schedule: T, the betas and what the model
+   * predicts, as a training run's options give them.
+   */
+  public static SchedulerConfig ddpm(
+      int numTrainTimesteps,
+      BetaSchedule betaSchedule,
+      double betaStart,
+      double betaEnd,
+      PredictionType predictionType) {
+    SchedulerConfig d = ddpm();
+    return new SchedulerConfig(
+        d.algorithm,
+        numTrainTimesteps,
+        betaStart,
+        betaEnd,
+        betaSchedule,
+        d.clipSample,
+        d.clipSampleRange,
+        predictionType.diffusersName(),
+        d.varianceType,
+        d.timestepSpacing,
+        d.stepsOffset,
+        d.setAlphaToOne,
+        d.eta);
   }
 
   /** This configuration with another algorithm, e.g. to sample a DDPM-trained model with DDIM. */

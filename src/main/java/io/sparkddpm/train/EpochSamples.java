@@ -2,7 +2,6 @@ package io.sparkddpm.train;
 
 import ai.djl.ndarray.NDManager;
 import io.sparkddpm.diffusion.NoiseScheduler;
-import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.PngImages;
 import io.sparkddpm.model.ParamLayout;
@@ -39,7 +38,7 @@ final class EpochSamples {
       UNet2DModel model = new UNet2DModel(config);
       model.initialize(manager);
       new ParamLayout(model).copyInto(model, params);
-      NoiseScheduler scheduler = NoiseScheduler.create(cfg.epochSampler(SchedulerConfig.ddpm()));
+      NoiseScheduler scheduler = NoiseScheduler.create(cfg.epochSampler(cfg.noiseSchedule()));
       scheduler.setTimesteps(cfg.sampleSteps());
       Sampler.Result r = Sampler.sample(model, manager, scheduler, cfg.seed(), indices, 0);
       byte[] png =

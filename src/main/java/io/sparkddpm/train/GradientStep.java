@@ -11,6 +11,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.sparkddpm.diffusion.PredictionType;
 import io.sparkddpm.diffusion.SeededNoise;
 import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.Ops;
@@ -23,10 +24,12 @@ import java.util.SplittableRandom;
 /**
  * The work of one task in one optimizer step (Ho et al. 2020, algorithm 1): for the images of the
  * global batch that its shard holds, draw t and noise, form {@code x_t = sqrt(abar_t) x0 + sqrt(1 -
- * abar_t) eps}, predict eps, and return the gradient of the summed per-image MSE. The driver
- * divides the sum over all tasks by the global batch size: the mean loss of one process. With
- * gradient accumulation the batch comes in micro-batches ({@link StepPlan#microBatch()}), one pass
- * each, the gradients summed: the same sum as one pass over the whole batch, up to float rounding.
+ * abar_t) eps}, predict the target of {@code --prediction-type} (eps, v or x0; x0's error weighted
+ * by abar_t / (1 - abar_t) as diffusers' train_unconditional.py), and return the gradient of the
+ * summed per-image MSE. The driver divides the sum over all tasks by the global batch size: the
+ * mean loss of one process. With gradient accumulation the batch comes in micro-batches ({@link
+ * StepPlan#microBatch()}), one pass each, the gradients summed: the same sum as one pass over the
+ * whole batch, up to float rounding.
  */
 public final class GradientStep {
   private GradientStep() {}
@@ -136,8 +139,12 @@ public final class GradientStep {
       int n,
       Runnable betweenForwardAndBackward) {
     int pixels = shard.imagePixels();
+    PredictionType type = plan.predictionType();
     float[] noisy = new float[n * pixels];
     float[] eps = new float[n * pixels];
+    // ε is its own target; v and x_0 get their own array
+    float[] target = type == PredictionType.EPSILON ? eps : new float[n * pixels];
+    float[] weights = type == PredictionType.SAMPLE ? new float[n] : null;
     float[] t = new float[n];
     float[] abar = plan.alphasCumprod();
     for (int i = 0; i < n; i++) {
@@ -149,11 +156,19 @@ public final class GradientStep {
       float a = (float) Math.sqrt(abar[timestep]);
       float b = (float) Math.sqrt(1 - abar[timestep]);
       for (int p = 0; p < pixels; p++) {
+        int k = i * pixels + p;
         float x0 = plan.range().toModel(shard.pixel(rows[i], p));
-        noisy[i * pixels + p] = a * x0 + b * eps[i * pixels + p];
+        noisy[k] = a * x0 + b * eps[k];
+        if (target != eps) {
+          target[k] = type.target(x0, eps[k], a, b);
+        }
+      }
+      if (weights != null) {
+        weights[i] = type.lossWeight(abar[timestep]);
       }
     }
-    return forwardBackward(model, parent, device, noisy, eps, t, n, betweenForwardAndBackward);
+    return forwardBackward(
+        model, parent, device, noisy, target, weights, t, n, betweenForwardAndBackward);
   }
 
   /** {@link #backward} for benchmarks: loss and gradients of prepared inputs. */
@@ -182,27 +197,31 @@ public final class GradientStep {
       int n,
       Runnable betweenForwardAndBackward) {
     synchronized (ExecutorModels.STEP_LOCK) {
-      return backward(model, parent, device, noisy, eps, t, n, null, betweenForwardAndBackward);
+      return backward(
+          model, parent, device, noisy, eps, null, t, n, null, betweenForwardAndBackward);
     }
   }
 
   /**
-   * Loss and gradients of {@code n} noisy images against their noise; the gradient into {@code
-   * gradOut} when it is not null.
+   * Loss and gradients of {@code n} noisy images against their targets, each image's mean squared
+   * error times its weight ({@code weights} null: all 1); the gradient into {@code gradOut} when it
+   * is not null.
    */
   static Partial backward(
       UNet2DModel model,
       NDManager parent,
       Device device,
       float[] noisy,
-      float[] eps,
+      float[] targets,
+      float[] weights,
       float[] t,
       int n,
       ByteBuffer gradOut,
       Runnable betweenForwardAndBackward) {
     zeroGradients(model);
     double lossSum =
-        forwardBackward(model, parent, device, noisy, eps, t, n, betweenForwardAndBackward);
+        forwardBackward(
+            model, parent, device, noisy, targets, weights, t, n, betweenForwardAndBackward);
     if (gradOut != null) {
       UNetWeights.flatGradient(model, gradOut);
       return new Partial(null, lossSum, n, 0);
@@ -220,15 +239,17 @@ public final class GradientStep {
   }
 
   /**
-   * Forward and backward pass of {@code n} noisy images against their noise, the gradient added to
-   * the parameters'; returns the summed per-image MSE.
+   * Forward and backward pass of {@code n} noisy images against their targets, the gradient added
+   * to the parameters'; returns the sum of each image's MSE times its weight ({@code weights} null:
+   * all 1).
    */
   private static double forwardBackward(
       UNet2DModel model,
       NDManager parent,
       Device device,
       float[] noisy,
-      float[] eps,
+      float[] targets,
+      float[] weights,
       float[] t,
       int n,
       Runnable betweenForwardAndBackward) {
@@ -236,13 +257,22 @@ public final class GradientStep {
     Shape shape = new Shape(n, model.config().inChannels(), side, side);
     try (NDManager step = parent.newSubManager(device)) {
       NDArray x = libtorchOwned(step.create(noisy, shape)); // (n, 1, 32, 32)
-      NDArray target = libtorchOwned(step.create(eps, shape)); // (n, 1, 32, 32)
+      NDArray target = libtorchOwned(step.create(targets, shape)); // (n, 1, 32, 32)
       NDArray time = libtorchOwned(step.create(t)); // (n,)
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray pred =
             model.forward(new ParameterStore(step, false), new NDList(x, time), true).head();
-        // Sum over images of each image's mean squared error.
-        NDArray loss = Ops.divide(pred.sub(target).square().sum(), shape.size() / n);
+        // Sum over images of each image's (weighted) mean squared error.
+        NDArray squared = pred.sub(target).square(); // (n, C, H, W)
+        NDArray loss =
+            weights == null
+                ? Ops.divide(squared.sum(), shape.size() / n)
+                : Ops.divide(
+                    squared
+                        .sum(new int[] {1, 2, 3})
+                        .mul(libtorchOwned(step.create(weights))) // (n,)
+                        .sum(),
+                    shape.size() / n);
         double lossSum = loss.getFloat();
         betweenForwardAndBackward.run();
         gc.backward(loss);

@@ -48,6 +48,12 @@ final class ResumeCheck {
     m.put("ema-max-decay", "0.9999");
     m.put("ema-min-decay", "0");
     m.put("ema-update-after-step", "0");
+    // the recipe: noise schedule and target
+    m.put("prediction-type", "epsilon");
+    m.put("beta-schedule", "linear");
+    m.put("beta-start", "1e-4");
+    m.put("beta-end", "0.02");
+    m.put("num-train-timesteps", "1000");
     return m;
   }
 

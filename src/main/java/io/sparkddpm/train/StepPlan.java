@@ -1,6 +1,7 @@
 package io.sparkddpm.train;
 
 import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.diffusion.PredictionType;
 import java.io.Serializable;
 
 /**
@@ -19,6 +20,7 @@ import java.io.Serializable;
  * @param microBatch images per micro-batch: {@code batch} is cut into consecutive runs of this
  *     many, and a task does one forward and backward pass per run, summing the gradients (gradient
  *     accumulation); {@code batch.length} for one pass
+ * @param predictionType what the model is trained to predict: the loss's target and weight
  */
 public record StepPlan(
     long step,
@@ -28,7 +30,8 @@ public record StepPlan(
     float[] alphasCumprod,
     PixelRange range,
     boolean failFirstAttempt,
-    int microBatch)
+    int microBatch,
+    PredictionType predictionType)
     implements Serializable {
 
   /** Checks that the micro-batch holds at least one image. */
@@ -38,7 +41,7 @@ public record StepPlan(
     }
   }
 
-  /** A plan without gradient accumulation: the whole batch in one pass. */
+  /** A plan without gradient accumulation that trains the model to predict the noise. */
   public StepPlan(
       long step,
       int epoch,
@@ -56,5 +59,27 @@ public record StepPlan(
         range,
         failFirstAttempt,
         Math.max(1, batch.length));
+  }
+
+  /** A plan that trains the model to predict the noise (the tutorial's target). */
+  public StepPlan(
+      long step,
+      int epoch,
+      long[] batch,
+      long seed,
+      float[] alphasCumprod,
+      PixelRange range,
+      boolean failFirstAttempt,
+      int microBatch) {
+    this(
+        step,
+        epoch,
+        batch,
+        seed,
+        alphasCumprod,
+        range,
+        failFirstAttempt,
+        microBatch,
+        PredictionType.EPSILON);
   }
 }

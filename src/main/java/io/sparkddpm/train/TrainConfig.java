@@ -4,7 +4,9 @@ import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.Range;
 import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.diffusion.BetaSchedule;
 import io.sparkddpm.diffusion.NoiseScheduler;
+import io.sparkddpm.diffusion.PredictionType;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.diffusion.TimestepSpacing;
 import java.util.Map;
@@ -14,8 +16,9 @@ import picocli.CommandLine.Option;
 /**
  * Everything a training run is configured by: one declaration per option ({@link Options} reads
  * them; {@code --help} lists them). Defaults are the tutorial's recipe: batch 128, Adam lr 1e-3, 5
- * epochs, 1000 timesteps, linear betas 1e-4..0.02; pixels are scaled to [-1, 1] (the tutorial's [0,
- * 1] as an option). {@code values} holds every resolved option as given, for provenance.
+ * epochs, 1000 timesteps, linear betas 1e-4..0.02, ε prediction; pixels are scaled to [-1, 1] (the
+ * tutorial's [0, 1] as an option). {@code values} holds every resolved option as given, for
+ * provenance.
  */
 @Command(
     customSynopsis = "spark-submit --class TrainJob app.jar --data <path> --output <dir> [options]")
@@ -296,6 +299,34 @@ public record TrainConfig(
             defaultValue = "",
             description = "write TensorBoard event files here (any Hadoop path)")
         String tensorboardDir,
+    @Option(
+            names = "--prediction-type",
+            defaultValue = "epsilon",
+            description = "what the model learns to predict: the noise, the velocity v or x0")
+        PredictionType predictionType,
+    @Option(
+            names = "--beta-schedule",
+            defaultValue = "linear",
+            description = "how the noise variances are laid out over the timesteps")
+        BetaSchedule betaSchedule,
+    @Option(
+            names = "--beta-start",
+            defaultValue = "1e-4",
+            description = "first beta of linear and scaled_linear")
+        @Range(min = 0, max = 1, minOpen = true, maxOpen = true)
+        double betaStart,
+    @Option(
+            names = "--beta-end",
+            defaultValue = "0.02",
+            description = "last beta of linear and scaled_linear")
+        @Range(min = 0, max = 1, minOpen = true, maxOpen = true)
+        double betaEnd,
+    @Option(
+            names = "--num-train-timesteps",
+            defaultValue = "1000",
+            description = "T, the length of the diffusion process")
+        @Range(min = 2, max = SchedulerConfig.MAX_TRAIN_TIMESTEPS)
+        int numTrainTimesteps,
     Map<String, String> values) {
 
   /**
@@ -303,9 +334,13 @@ public record TrainConfig(
    * above the polynomial schedule's end, before training.
    */
   public TrainConfig {
+    UsageException.check(
+        betaSchedule == BetaSchedule.SQUAREDCOS_CAP_V2 || betaStart <= betaEnd,
+        "--beta-start must not exceed --beta-end, got " + betaStart + " > " + betaEnd);
+    SchedulerConfig training =
+        SchedulerConfig.ddpm(numTrainTimesteps, betaSchedule, betaStart, betaEnd, predictionType);
     try {
-      NoiseScheduler.create(
-              epochSampler(SchedulerConfig.ddpm(), sampleScheduler, sampleTimestepSpacing))
+      NoiseScheduler.create(epochSampler(training, sampleScheduler, sampleTimestepSpacing))
           .setTimesteps(sampleSteps);
     } catch (IllegalArgumentException e) {
       throw new UsageException(
@@ -351,6 +386,15 @@ public record TrainConfig(
   /** The configuration {@code args} give; {@link io.sparkddpm.cli.UsageException} if invalid. */
   public static TrainConfig parse(String... args) {
     return OPTIONS.parse(args);
+  }
+
+  /**
+   * The training schedule (T, betas, prediction type) as DDPM's scheduler config, written to every
+   * checkpoint's {@code scheduler/scheduler_config.json}.
+   */
+  public SchedulerConfig noiseSchedule() {
+    return SchedulerConfig.ddpm(
+        numTrainTimesteps, betaSchedule, betaStart, betaEnd, predictionType);
   }
 
   /** The scheduler of the epoch grids: the training schedule sampled as the options say. */

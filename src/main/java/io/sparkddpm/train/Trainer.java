@@ -115,7 +115,7 @@ public final class Trainer {
       total = Math.min(total, cfg.maxSteps());
     }
     LrSchedule schedule = cfg.lrSchedule(total);
-    SchedulerConfig schedulerConfig = SchedulerConfig.ddpm();
+    SchedulerConfig schedulerConfig = cfg.noiseSchedule();
     float[] alphasCumprod = new DdpmScheduler(schedulerConfig).alphasCumprod();
 
     // A driver killed mid-write leaves a temporary folder, or final/ half replaced: the one is
@@ -164,7 +164,8 @@ public final class Trainer {
               alphasCumprod,
               cfg.range(),
               step == cfg.injectFailureAtStep(),
-              cfg.batchSize());
+              cfg.batchSize(),
+              cfg.predictionType());
       beforeStep.accept("train step " + (step + 1) + "/" + total + " (epoch " + (epoch + 1) + ")");
 
       long t0 = System.nanoTime();
@@ -450,7 +451,7 @@ public final class Trainer {
           unetConfig,
           layout.unflatten(s.params),
           s.ema == null ? null : layout.unflatten(s.ema),
-          SchedulerConfig.ddpm(),
+          cfg.noiseSchedule(),
           new Checkpoints.TrainingState(
               optimizer, new GsonBuilder().setPrettyPrinting().create().toJson(state)));
     } catch (IOException e) { // a full disk, a quota: the older checkpoints are left as they were

@@ -62,13 +62,16 @@ class BetaScheduleTest {
   void parsesDiffusersNames() {
     assertEquals(BetaSchedule.LINEAR, BetaSchedule.parse("linear"));
     assertEquals(BetaSchedule.SQUAREDCOS_CAP_V2, BetaSchedule.parse("squaredcos_cap_v2"));
+    assertEquals(BetaSchedule.SCALED_LINEAR, BetaSchedule.parse("scaled_linear"));
   }
 
   @Test
   void unknownScheduleIsRefusedListingTheSupportedOnes() {
-    var e = assertThrows(IllegalArgumentException.class, () -> BetaSchedule.parse("scaled_linear"));
-    assertTrue(e.getMessage().contains("\"scaled_linear\""), e.getMessage());
-    assertTrue(e.getMessage().contains("\"linear\", \"squaredcos_cap_v2\""), e.getMessage());
+    var e = assertThrows(IllegalArgumentException.class, () -> BetaSchedule.parse("sigmoid"));
+    assertTrue(e.getMessage().contains("\"sigmoid\""), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("\"linear\", \"scaled_linear\", \"squaredcos_cap_v2\""),
+        e.getMessage());
   }
 
   @Test

@@ -163,8 +163,9 @@ class SchedulerConfigTest {
     assertRefused("{\"trained_betas\": [0.1, 0.2]}", "trained_betas = [0.1,0.2] is not supported");
     assertRefused("{\"rescale_betas_zero_snr\": true}", "rescale_betas_zero_snr");
     assertRefused("{\"_class_name\": \"PNDMScheduler\"}", "_class_name \"PNDMScheduler\"");
-    assertRefused("{\"beta_schedule\": \"scaled_linear\"}", "beta_schedule \"scaled_linear\"");
-    assertRefused("{\"prediction_type\": \"v_prediction\"}", "prediction_type \"v_prediction\"");
+    assertRefused("{\"beta_schedule\": \"sigmoid\"}", "beta_schedule \"sigmoid\"");
+    assertRefused(
+        "{\"prediction_type\": \"flow_prediction\"}", "prediction_type \"flow_prediction\"");
     assertRefused("{\"variance_type\": \"learned\"}", "variance_type \"learned\"");
     assertRefused("{\"timestep_spacing\": \"uniform\"}", "timestep_spacing \"uniform\"");
     assertRefused("{\"solver_order\": 3}", "solver_order = 3 is not supported; only 2");

@@ -93,6 +93,11 @@ class RecipeTest extends SparkSessionTestBase {
       {"--adam-beta2", "0.999", "--adam-beta2 was 0.99"},
       {"--adam-weight-decay", "0.02", "--adam-weight-decay was 0.01"},
       {"--adam-epsilon", "1e-8", "--adam-epsilon was 1e-6"},
+      {"--prediction-type", "v_prediction", "--prediction-type was epsilon"},
+      {"--beta-schedule", "scaled_linear", "--beta-schedule was linear"},
+      {"--beta-start", "2e-4", "--beta-start was 1e-4"},
+      {"--beta-end", "0.012", "--beta-end was 0.02"},
+      {"--num-train-timesteps", "500", "--num-train-timesteps was 1000"},
       {"--max-steps", "8", "was 6 steps long"},
     };
     List<String> before = listing(work.resolve("run"));
@@ -118,6 +123,11 @@ class RecipeTest extends SparkSessionTestBase {
       {"--adam-epsilon", "-1e-8", "--adam-epsilon must be >= 0"},
       {"--lr-warmup-steps", "-1", "--lr-warmup-steps must be >= 0"},
       {"--lr-num-cycles", "0", "--lr-num-cycles must be >= 1"},
+      {"--prediction-type", "flow", "--prediction-type: expected epsilon"},
+      {"--beta-schedule", "sigmoid", "--beta-schedule: expected linear"},
+      {"--beta-start", "0", "--beta-start must be in (0, 1)"},
+      {"--num-train-timesteps", "1", "--num-train-timesteps must be in 2..100000"},
+      {"--beta-end", "1e-5", "--beta-start must not exceed --beta-end"},
     };
     for (String[] c : bad) {
       BadInputException e =

@@ -38,11 +38,11 @@ class RepeatedStepTest {
       UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
       GradientStep.Partial first =
           GradientStep.backward(
-              model, manager, Device.cpu(), x, eps, t, batch, null, GradientStep.NOTHING);
+              model, manager, Device.cpu(), x, eps, null, t, batch, null, GradientStep.NOTHING);
       for (int repeat = 0; repeat < 3; repeat++) {
         GradientStep.Partial again =
             GradientStep.backward(
-                model, manager, Device.cpu(), x, eps, t, batch, null, GradientStep.NOTHING);
+                model, manager, Device.cpu(), x, eps, null, t, batch, null, GradientStep.NOTHING);
         assertEquals(
             Double.doubleToRawLongBits(first.lossSum()),
             Double.doubleToRawLongBits(again.lossSum()),

@@ -135,6 +135,7 @@ public final class PersistentGradients implements GradientSource {
             configJson,
             plan.seed(),
             plan.alphasCumprod(),
+            plan.predictionType(),
             plan.range(),
             plan.microBatch(),
             Math.toIntExact(shards.datasetSize()),
@@ -212,6 +213,7 @@ public final class PersistentGradients implements GradientSource {
     } else if (plan.seed() != first.seed()
         || plan.range() != first.range()
         || plan.microBatch() != first.microBatch()
+        || plan.predictionType() != first.predictionType()
         || !Arrays.equals(plan.alphasCumprod(), first.alphasCumprod())
         || params.length != exchange.params()) {
       throw new IllegalArgumentException(

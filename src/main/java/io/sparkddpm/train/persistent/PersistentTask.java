@@ -1,6 +1,7 @@
 package io.sparkddpm.train.persistent;
 
 import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.diffusion.PredictionType;
 import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.train.GradientStep;
@@ -34,6 +35,7 @@ record PersistentTask(
     String configJson,
     long seed,
     float[] alphasCumprod,
+    PredictionType predictionType,
     PixelRange range,
     int microBatch,
     int maxBatch,
@@ -125,7 +127,8 @@ record PersistentTask(
               "injected failure (--inject-failure-at-step) in step " + step);
         }
         StepPlan plan =
-            new StepPlan(step, epoch, batch, seed, alphasCumprod, range, false, microBatch);
+            new StepPlan(
+                step, epoch, batch, seed, alphasCumprod, range, false, microBatch, predictionType);
         reply.clear().position(Wire.PARTIAL_HEADER_BYTES);
         GradientStep.Partial p;
         synchronized (ExecutorModels.STEP_LOCK) {
