@@ -48,6 +48,9 @@ final class ResumeCheck {
     m.put("ema-max-decay", "0.9999");
     m.put("ema-min-decay", "0");
     m.put("ema-update-after-step", "0");
+    // the conditioning
+    m.put("conditional", "false");
+    m.put("cond-dropout", "0");
     return m;
   }
 

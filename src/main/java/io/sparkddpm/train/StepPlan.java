@@ -19,6 +19,8 @@ import java.io.Serializable;
  * @param microBatch images per micro-batch: {@code batch} is cut into consecutive runs of this
  *     many, and a task does one forward and backward pass per run, summing the gradients (gradient
  *     accumulation); {@code batch.length} for one pass
+ * @param condDropout class-conditional model: probability that an image's label is replaced by the
+ *     null class (the model's last class embedding), drawn from the image's seed
  */
 public record StepPlan(
     long step,
@@ -28,7 +30,8 @@ public record StepPlan(
     float[] alphasCumprod,
     PixelRange range,
     boolean failFirstAttempt,
-    int microBatch)
+    int microBatch,
+    double condDropout)
     implements Serializable {
 
   /** Checks that the micro-batch holds at least one image. */
@@ -36,6 +39,19 @@ public record StepPlan(
     if (microBatch < 1) {
       throw new IllegalArgumentException("micro-batch of " + microBatch + " images");
     }
+  }
+
+  /** A plan without label dropout. */
+  public StepPlan(
+      long step,
+      int epoch,
+      long[] batch,
+      long seed,
+      float[] alphasCumprod,
+      PixelRange range,
+      boolean failFirstAttempt,
+      int microBatch) {
+    this(step, epoch, batch, seed, alphasCumprod, range, failFirstAttempt, microBatch, 0);
   }
 
   /** A plan without gradient accumulation: the whole batch in one pass. */

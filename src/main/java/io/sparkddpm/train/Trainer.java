@@ -164,7 +164,8 @@ public final class Trainer {
               alphasCumprod,
               cfg.range(),
               step == cfg.injectFailureAtStep(),
-              cfg.batchSize());
+              cfg.batchSize(),
+              cfg.condDropout());
       beforeStep.accept("train step " + (step + 1) + "/" + total + " (epoch " + (epoch + 1) + ")");
 
       long t0 = System.nanoTime();

@@ -137,6 +137,7 @@ public final class PersistentGradients implements GradientSource {
             plan.alphasCumprod(),
             plan.range(),
             plan.microBatch(),
+            plan.condDropout(),
             Math.toIntExact(shards.datasetSize()),
             params,
             timeoutMs);
@@ -212,6 +213,7 @@ public final class PersistentGradients implements GradientSource {
     } else if (plan.seed() != first.seed()
         || plan.range() != first.range()
         || plan.microBatch() != first.microBatch()
+        || plan.condDropout() != first.condDropout()
         || !Arrays.equals(plan.alphasCumprod(), first.alphasCumprod())
         || params.length != exchange.params()) {
       throw new IllegalArgumentException(

@@ -36,6 +36,7 @@ record PersistentTask(
     float[] alphasCumprod,
     PixelRange range,
     int microBatch,
+    double condDropout,
     int maxBatch,
     int params,
     int timeoutMs)
@@ -125,7 +126,8 @@ record PersistentTask(
               "injected failure (--inject-failure-at-step) in step " + step);
         }
         StepPlan plan =
-            new StepPlan(step, epoch, batch, seed, alphasCumprod, range, false, microBatch);
+            new StepPlan(
+                step, epoch, batch, seed, alphasCumprod, range, false, microBatch, condDropout);
         reply.clear().position(Wire.PARTIAL_HEADER_BYTES);
         GradientStep.Partial p;
         synchronized (ExecutorModels.STEP_LOCK) {
