@@ -11,6 +11,10 @@ import com.google.gson.annotations.SerializedName;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -26,12 +30,12 @@ import java.util.function.Function;
  *
  * <p>A config's keys are the {@link SerializedName}s of the fields of one plain class (usually its
  * builder), and that class's field initialisers are the defaults a missing key takes; a field whose
- * default is {@code null} is a required key. Every value must be of the JSON kind its field's type
- * names (no {@code "32"} for an int, no {@code 32.5} either). Keys for features a port does not
- * implement may be accepted at one fixed value each. Keys starting with {@code _} are diffusers'
- * metadata ({@code _diffusers_version}, {@code _name_or_path}, ...) and ignored, except {@code
- * _class_name}, which must name the class read. Any other key is refused, and every error names the
- * file and the key.
+ * default is {@code null} is a required key unless marked {@link Optional}. Every value must be of
+ * the JSON kind its field's type names (no {@code "32"} for an int, no {@code 32.5} either). Keys
+ * for features a port does not implement may be accepted at one fixed value each. Keys starting
+ * with {@code _} are diffusers' metadata ({@code _diffusers_version}, {@code _name_or_path}, ...)
+ * and ignored, except {@code _class_name}, which must name the class read. Any other key is
+ * refused, and every error names the file and the key.
  */
 public final class ConfigJson {
   /**
@@ -54,6 +58,11 @@ public final class ConfigJson {
           .create();
 
   private ConfigJson() {}
+
+  /** Marks a field whose default is {@code null} as a key that may be missing (and stay null). */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.FIELD)
+  public @interface Optional {}
 
   /**
    * Reads the config file {@code json} into a new {@code F} (missing keys keep its defaults) and
@@ -86,7 +95,9 @@ public final class ConfigJson {
       F defaults = GSON.fromJson(new JsonObject(), fields);
       F read = GSON.fromJson(values, fields);
       for (Field f : declared) {
-        require(f.get(defaults) != null || f.get(read) != null, "missing key \"" + key(f) + "\"");
+        require(
+            f.get(defaults) != null || f.get(read) != null || f.isAnnotationPresent(Optional.class),
+            "missing key \"" + key(f) + "\"");
       }
       return build.apply(read);
     } catch (IllegalAccessException e) {

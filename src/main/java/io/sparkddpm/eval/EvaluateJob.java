@@ -104,6 +104,9 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     m.put("ceiling_mean_confidence", r.ceiling().meanConfidence());
     m.put("classifier_accuracy", r.classifierAccuracy());
     m.put("samples", (double) r.samples().count());
+    if (!Double.isNaN(r.samples().accuracy())) {
+      m.put("conditional_accuracy", r.samples().accuracy());
+    }
     return m;
   }
 

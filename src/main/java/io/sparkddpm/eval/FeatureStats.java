@@ -30,6 +30,8 @@ final class FeatureStats implements Serializable {
   long labelled;
   long correct;
   final long[] histogram; // (classes)
+  final long[] labelledPerClass; // (classes)
+  final long[] correctPerClass; // (classes)
 
   /** Per predicted class, its lowest-index images (index -> pixels). */
   final List<TreeMap<Long, byte[]>> examples;
@@ -42,6 +44,8 @@ final class FeatureStats implements Serializable {
     sum = new double[dim];
     gram = new double[dim * dim];
     histogram = new long[classes];
+    labelledPerClass = new long[classes];
+    correctPerClass = new long[classes];
     examples = new ArrayList<>();
     for (int c = 0; c < classes; c++) {
       examples.add(new TreeMap<>());
@@ -73,8 +77,10 @@ final class FeatureStats implements Serializable {
     }
     if (image.label() >= 0) {
       labelled++;
+      labelledPerClass[image.label()]++;
       if (predicted == image.label()) {
         correct++;
+        correctPerClass[image.label()]++;
       }
     }
     keep(examples.get(predicted), image.index(), image.pixels());
@@ -99,6 +105,8 @@ final class FeatureStats implements Serializable {
     correct += other.correct;
     for (int c = 0; c < classes; c++) {
       histogram[c] += other.histogram[c];
+      labelledPerClass[c] += other.labelledPerClass[c];
+      correctPerClass[c] += other.correctPerClass[c];
       for (Map.Entry<Long, byte[]> e : other.examples.get(c).entrySet()) {
         keep(examples.get(c), e.getKey(), e.getValue());
       }

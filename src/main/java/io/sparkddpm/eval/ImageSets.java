@@ -113,11 +113,16 @@ final class ImageSets {
     }
     Dataset<Row> df = spark.read().parquet(source.paths().toArray(new String[0]));
     checkSchema(df.schema(), source);
+    // A conditional model's samples carry the class they were asked for: their label here.
+    boolean classes = Arrays.asList(df.schema().fieldNames()).contains("class");
     Dataset<Row> rows =
         df.select(
                 col("image.bytes").as("png"),
                 col("_metadata.file_path").as("file"),
-                col("_metadata.row_index").as("row"))
+                col("_metadata.row_index").as("row"),
+                classes
+                    ? col("class").cast(org.apache.spark.sql.types.DataTypes.LongType).as("class")
+                    : org.apache.spark.sql.functions.lit(null).cast("long").as("class"))
             .repartitionByRange(partitions, col("file"), col("row"))
             .sortWithinPartitions(col("file"), col("row"));
     return rows.javaRDD()
@@ -129,7 +134,16 @@ final class ImageSets {
               if (r.isNullAt(0)) {
                 throw new IllegalArgumentException(where + " is null");
               }
-              return decode(pair._2(), (byte[]) r.get(0), where);
+              EvalImage image = decode(pair._2(), (byte[]) r.get(0), where);
+              if (r.isNullAt(3)) {
+                return image;
+              }
+              long label = r.getLong(3);
+              if (label < 0 || label > 9) {
+                throw new IllegalArgumentException(
+                    r.getString(1) + " row " + r.getLong(2) + ": class " + label + " is not 0..9");
+              }
+              return new EvalImage(image.index(), (int) label, image.pixels());
             });
   }
 

@@ -24,6 +24,19 @@ final class MetricsJson {
     JsonObject samples = r.samples().toJson("the samples");
     samples.addProperty("path", cfg.samples());
     samples.addProperty("format", source.kind());
+    if (!Double.isNaN(r.samples().accuracy())) {
+      // Labelled by the class they were asked for: the classifier's agreement is the model's.
+      samples.remove("classifier_accuracy");
+      samples.addProperty("conditional_accuracy", r.samples().accuracy());
+      com.google.gson.JsonObject perClass = new com.google.gson.JsonObject();
+      double[] acc = r.samples().accuracyPerClass();
+      for (int c = 0; c < acc.length; c++) {
+        if (!Double.isNaN(acc[c])) {
+          perClass.addProperty(Integer.toString(c), acc[c]);
+        }
+      }
+      samples.add("conditional_accuracy_per_class", perClass);
+    }
     o.add("samples", samples);
     o.add("floor", r.floor().toJson("the first " + r.floor().count() + " MNIST training images"));
     o.add(

@@ -15,7 +15,10 @@ import com.google.gson.JsonObject;
  * @param histogram images per predicted class
  * @param entropyBits entropy of the predicted-class distribution in bits (log2 10 = 3.32 when
  *     uniform, 0 when every image gets the same class)
- * @param accuracy fraction predicted as labelled, NaN for unlabelled sets
+ * @param accuracy fraction predicted as labelled, NaN for unlabelled sets; for samples of a
+ *     conditional model (labelled by the class asked for) the conditional accuracy
+ * @param accuracyPerClass {@code accuracy} among the images labelled with each class (NaN where
+ *     none is)
  */
 public record SetMetrics(
     long count,
@@ -25,7 +28,8 @@ public record SetMetrics(
     double blankFraction,
     long[] histogram,
     double entropyBits,
-    double accuracy) {
+    double accuracy,
+    double[] accuracyPerClass) {
 
   /** The metrics of {@code set} against {@code reference}. */
   static SetMetrics of(FeatureStats set, FeatureStats reference) {
@@ -40,7 +44,17 @@ public record SetMetrics(
         set.blank / (double) set.count,
         set.histogram.clone(),
         entropyBits(set.histogram),
-        set.labelled == 0 ? Double.NaN : set.correct / (double) set.labelled);
+        set.labelled == 0 ? Double.NaN : set.correct / (double) set.labelled,
+        perClass(set));
+  }
+
+  private static double[] perClass(FeatureStats set) {
+    double[] out = new double[set.classes];
+    for (int c = 0; c < out.length; c++) {
+      long n = set.labelledPerClass[c];
+      out[c] = n == 0 ? Double.NaN : set.correctPerClass[c] / (double) n;
+    }
+    return out;
   }
 
   /** Shannon entropy of the distribution given by {@code counts}, in bits. */

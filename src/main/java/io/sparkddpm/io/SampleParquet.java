@@ -43,7 +43,9 @@ public final class SampleParquet {
           + "\"seed\":{\"dtype\":\"int64\",\"_type\":\"Value\"},"
           + "\"scheduler\":{\"dtype\":\"string\",\"_type\":\"Value\"},"
           + "\"steps\":{\"dtype\":\"int32\",\"_type\":\"Value\"},"
-          + "\"checkpoint\":{\"dtype\":\"string\",\"_type\":\"Value\"}}}}";
+          + "\"checkpoint\":{\"dtype\":\"string\",\"_type\":\"Value\"},"
+          + "\"class\":{\"dtype\":\"int64\",\"_type\":\"Value\"},"
+          + "\"guidance_scale\":{\"dtype\":\"float64\",\"_type\":\"Value\"}}}}";
 
   /** Every field optional, as pyarrow writes the nullable columns of a {@code datasets} table. */
   public static final MessageType SCHEMA =
@@ -59,6 +61,8 @@ public final class SampleParquet {
             optional binary scheduler (UTF8);
             optional int32 steps;
             optional binary checkpoint (UTF8);
+            optional int64 class;
+            optional double guidance_scale;
           }
           """);
 
@@ -72,6 +76,8 @@ public final class SampleParquet {
    * @param scheduler scheduler name, e.g. "ddpm" or "ddim"
    * @param steps number of reverse-process steps
    * @param checkpoint the checkpoint the sample was drawn from
+   * @param classLabel the class a conditional model was asked for; null for an unconditional one
+   * @param guidanceScale the classifier-free guidance scale; null for an unconditional model
    */
   public record SampleRow(
       byte[] png,
@@ -80,10 +86,24 @@ public final class SampleParquet {
       long seed,
       String scheduler,
       int steps,
-      String checkpoint) {
+      String checkpoint,
+      Long classLabel,
+      Double guidanceScale) {
     /** Requires the image bytes; the strings may be null, as the schema allows. */
     public SampleRow {
       Objects.requireNonNull(png, "png");
+    }
+
+    /** A sample of an unconditional model. */
+    public SampleRow(
+        byte[] png,
+        String path,
+        long index,
+        long seed,
+        String scheduler,
+        int steps,
+        String checkpoint) {
+      this(png, path, index, seed, scheduler, steps, checkpoint, null, null);
     }
 
     // Records compare arrays by identity; rows that hold the same image are equal.
@@ -96,12 +116,23 @@ public final class SampleParquet {
           && seed == r.seed
           && Objects.equals(scheduler, r.scheduler)
           && steps == r.steps
-          && Objects.equals(checkpoint, r.checkpoint);
+          && Objects.equals(checkpoint, r.checkpoint)
+          && Objects.equals(classLabel, r.classLabel)
+          && Objects.equals(guidanceScale, r.guidanceScale);
     }
 
     @Override
     public int hashCode() {
-      return Objects.hash(Arrays.hashCode(png), path, index, seed, scheduler, steps, checkpoint);
+      return Objects.hash(
+          Arrays.hashCode(png),
+          path,
+          index,
+          seed,
+          scheduler,
+          steps,
+          checkpoint,
+          classLabel,
+          guidanceScale);
     }
 
     @Override
@@ -120,6 +151,10 @@ public final class SampleParquet {
           + steps
           + ", checkpoint="
           + checkpoint
+          + ", class="
+          + classLabel
+          + ", guidance_scale="
+          + guidanceScale
           + "]";
     }
   }
@@ -188,6 +223,12 @@ public final class SampleParquet {
     if (row.checkpoint() != null) {
       group.add("checkpoint", row.checkpoint());
     }
+    if (row.classLabel() != null) {
+      group.add("class", row.classLabel());
+    }
+    if (row.guidanceScale() != null) {
+      group.add("guidance_scale", row.guidanceScale());
+    }
     return group;
   }
 
@@ -200,7 +241,11 @@ public final class SampleParquet {
         group.getLong("seed", 0),
         stringOrNull(group, "scheduler"),
         group.getInteger("steps", 0),
-        stringOrNull(group, "checkpoint"));
+        stringOrNull(group, "checkpoint"),
+        group.getFieldRepetitionCount("class") == 0 ? null : group.getLong("class", 0),
+        group.getFieldRepetitionCount("guidance_scale") == 0
+            ? null
+            : group.getDouble("guidance_scale", 0));
   }
 
   private static String stringOrNull(Group group, String field) {

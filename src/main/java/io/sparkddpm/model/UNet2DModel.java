@@ -15,9 +15,10 @@ import java.util.Map;
 
 /**
  * diffusers' {@code UNet2DModel} (Ho et al. 2020, appendix B; Ronneberger et al. 2015) as a DJL
- * block, built from a {@link UNetConfig}. Input: (sample (B, C, H, W), timesteps); the timesteps
- * are one value for the whole batch or one per sample, integer or float. Output: the predicted
- * noise (B, C_out, H, W).
+ * block, built from a {@link UNetConfig}. Input: (sample (B, C, H, W), timesteps[, class labels
+ * (B,)]); the timesteps are one value for the whole batch or one per sample, integer or float; the
+ * labels, integers in [0, num_class_embeds), are required exactly when the config has {@code
+ * num_class_embeds}. Output: the predicted noise (B, C_out, H, W).
  *
  * <p>Children are registered in diffusers' order, so {@link #namedParameters()} lists parameters
  * exactly in diffusers' state-dict order and under its keys.
@@ -27,6 +28,7 @@ public final class UNet2DModel extends TorchBlock {
   private final Timesteps timeProj;
   private final Conv2d convIn;
   private final TimestepEmbedding timeEmbedding;
+  private final Embedding classEmbedding; // null for an unconditional model
   private final BlockList downBlocks;
   private final BlockList upBlocks;
   private final MidBlock2D midBlock;
@@ -46,6 +48,10 @@ public final class UNet2DModel extends TorchBlock {
     timeProj = new Timesteps(channels[0], config.flipSinToCos(), config.freqShift());
     convIn = addChildBlock("conv_in", new Conv2d(config.inChannels(), channels[0], 3, 1, 1));
     timeEmbedding = addChildBlock("time_embedding", new TimestepEmbedding(channels[0], tembDim));
+    classEmbedding =
+        config.conditional()
+            ? addChildBlock("class_embedding", new Embedding(config.numClassEmbeds(), tembDim))
+            : null;
 
     downBlocks = addChildBlock("down_blocks", new BlockList());
     int out = channels[0];
@@ -160,6 +166,19 @@ public final class UNet2DModel extends TorchBlock {
     NDArray temb = timeProj.embed(t); // (B, C0)
     rec.put("time_proj", temb);
     temb = call(timeEmbedding, ps, temb, training); // (B, 4*C0)
+    if (classEmbedding != null) {
+      if (inputs.size() < 3) {
+        throw new IllegalArgumentException("class labels are required: num_class_embeds is set");
+      }
+      NDArray labels = inputs.get(2).reshape(-1); // (B,)
+      if (labels.size() != batch) {
+        throw new IllegalArgumentException(
+            "class labels: expected " + batch + " values, got " + labels.getShape());
+      }
+      temb = temb.add(call(classEmbedding, ps, labels, training)); // (B, 4*C0)
+    } else if (inputs.size() > 2) {
+      throw new IllegalArgumentException("class labels given to a model without num_class_embeds");
+    }
     rec.put("time_emb", temb);
 
     // 2. pre-process

@@ -33,6 +33,9 @@ import java.util.Objects;
  * @param downsamplePadding padding of the stride-2 convolutions (0 pads right and bottom by one)
  * @param flipSinToCos put cosines first in the sinusoidal timestep embedding
  * @param freqShift {@code downscale_freq_shift} of the sinusoidal embedding
+ * @param numClassEmbeds rows of the class embedding ({@code nn.Embedding} added to the time
+ *     embedding, diffusers' {@code class_embed_type=None} path); {@code null} for an unconditional
+ *     model
  */
 public record UNetConfig(
     int sampleSize,
@@ -47,7 +50,8 @@ public record UNetConfig(
     Integer attentionHeadDim,
     int downsamplePadding,
     boolean flipSinToCos,
-    double freqShift) {
+    double freqShift,
+    Integer numClassEmbeds) {
 
   /** Keys diffusers writes that this port accepts only at the value it implements. */
   private static final Map<String, JsonElement> FIXED = new LinkedHashMap<>();
@@ -57,7 +61,6 @@ public record UNetConfig(
     FIXED.put("add_attention", new JsonPrimitive(true));
     FIXED.put("center_input_sample", new JsonPrimitive(false));
     FIXED.put("class_embed_type", JsonNull.INSTANCE);
-    FIXED.put("num_class_embeds", JsonNull.INSTANCE);
     FIXED.put("dropout", new JsonPrimitive(0.0));
     FIXED.put("mid_block_scale_factor", new JsonPrimitive(1));
     FIXED.put("mid_block_type", new JsonPrimitive("UNetMidBlock2D"));
@@ -132,6 +135,14 @@ public record UNetConfig(
     require(
         (blockOutChannels[0] / 2) - freqShift != 0,
         "freq_shift must differ from half of block_out_channels[0]");
+    require(
+        numClassEmbeds == null || numClassEmbeds > 0,
+        "num_class_embeds must be positive or null, got " + numClassEmbeds);
+  }
+
+  /** Whether the model takes class labels (it has a class embedding). */
+  public boolean conditional() {
+    return numClassEmbeds != null;
   }
 
   /** The tutorial's model, 1,707,009 parameters: where it differs from diffusers' defaults. */
@@ -186,7 +197,8 @@ public record UNetConfig(
         .attentionHeadDim(attentionHeadDim)
         .downsamplePadding(downsamplePadding)
         .flipSinToCos(flipSinToCos)
-        .freqShift(freqShift);
+        .freqShift(freqShift)
+        .numClassEmbeds(numClassEmbeds);
   }
 
   /** A builder at diffusers' {@code UNet2DModel} defaults; {@code sampleSize} must be set. */
@@ -240,6 +252,10 @@ public record UNetConfig(
 
     @SerializedName("freq_shift")
     private double freqShift = 0;
+
+    @ConfigJson.Optional
+    @SerializedName("num_class_embeds")
+    private Integer numClassEmbeds = null;
 
     private Builder() {}
 
@@ -321,6 +337,12 @@ public record UNetConfig(
       return this;
     }
 
+    /** {@code num_class_embeds}; {@code null} for an unconditional model. */
+    public Builder numClassEmbeds(Integer v) {
+      numClassEmbeds = v;
+      return this;
+    }
+
     /** The validated configuration. */
     public UNetConfig build() {
       require(sampleSize != null, "sample_size must be set");
@@ -337,7 +359,8 @@ public record UNetConfig(
           attentionHeadDim,
           downsamplePadding,
           flipSinToCos,
-          freqShift);
+          freqShift,
+          numClassEmbeds);
     }
   }
 

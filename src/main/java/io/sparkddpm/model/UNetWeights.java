@@ -198,7 +198,8 @@ public final class UNetWeights {
   /**
    * torch's default initialisation, drawn from {@code seed}: convolutions and linear layers uniform
    * in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5), and the same bound for their biases);
-   * GroupNorm weight 1 and bias 0. The values depend only on the seed and the config.
+   * GroupNorm weight 1 and bias 0; the class embedding standard normal. The values depend only on
+   * the seed and the config.
    */
   public static Map<String, Tensor> torchDefaultInit(UNet2DModel model, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
@@ -211,6 +212,10 @@ public final class UNetWeights {
       String owner = key.substring(0, key.lastIndexOf('.'));
       if (isNorm(owner)) {
         Arrays.fill(values, key.endsWith(".weight") ? 1f : 0f);
+      } else if (owner.equals("class_embedding")) {
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) random.nextGaussian(); // nn.Embedding: N(0, 1)
+        }
       } else {
         long[] weightShape = params.get(owner + ".weight").getShape().getShape();
         long fanIn = Tensor.numel(weightShape) / weightShape[0];

@@ -2,6 +2,7 @@ package io.sparkddpm.sample;
 
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.Range;
+import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.diffusion.TimestepSpacing;
@@ -98,8 +99,71 @@ public record SampleConfig(
             names = "--mlflow-required",
             description = "fail (exit 1) when the MLflow server cannot be used")
         boolean mlflowRequired,
+    @Option(
+            names = "--class",
+            defaultValue = "",
+            description = "conditional model: the class of every image")
+        String classLabel,
+    @Option(
+            names = "--classes",
+            defaultValue = "",
+            description =
+                "conditional model: classes, comma-separated, image i gets classes[i % n];"
+                    + " default: all the model's classes")
+        String classList,
+    @Option(
+            names = "--guidance-scale",
+            defaultValue = "1",
+            description =
+                "classifier-free guidance w: eps_uncond + w (eps_cond - eps_uncond); 1 = plain"
+                    + " conditional sampling")
+        @Range(min = 0)
+        double guidanceScale,
     Map<String, String> values)
     implements java.io.Serializable {
+
+  /** Checks that the class options are integers and not both given. */
+  public SampleConfig {
+    UsageException.check(
+        classLabel.isEmpty() || classList.isEmpty(), "give --class or --classes, not both");
+    classes(classLabel, classList);
+  }
+
+  /**
+   * The classes asked for, image i getting {@code classes()[i % n]}; empty when neither {@code
+   * --class} nor {@code --classes} is given (a conditional model then cycles through all its
+   * classes).
+   */
+  public int[] classes() {
+    return classes(classLabel, classList);
+  }
+
+  /** Whether a class or a guidance scale other than 1 was asked for. */
+  public boolean asksForConditioning() {
+    return classes().length > 0 || guidanceScale != 1;
+  }
+
+  private static int[] classes(String one, String list) {
+    String text = one.isEmpty() ? list : one;
+    String option = one.isEmpty() ? "--classes" : "--class";
+    if (text.isBlank()) {
+      return new int[0];
+    }
+    String[] parts = text.split(",", -1);
+    int[] out = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        out[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new UsageException(
+            option + ": \"" + parts[i].trim() + "\" is not a class number (0, 1, ...)");
+      }
+      UsageException.check(out[i] >= 0, option + ": class " + out[i] + " is negative");
+    }
+    UsageException.check(
+        one.isEmpty() || out.length == 1, "--class takes one class; use --classes for several");
+    return out;
+  }
 
   /** The options of {@code SampleJob}. */
   public static final Options<SampleConfig> OPTIONS = Options.of(SampleConfig.class);

@@ -18,6 +18,7 @@ import io.sparkddpm.io.StagedOutput;
 import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
+import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
 import io.sparkddpm.tracking.JobRun;
 import io.sparkddpm.tracking.TrackingOptions;
@@ -138,6 +139,7 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
             : ckpt.unet();
     SchedulerConfig scheduler = scheduler(ckpt, cfg);
     PixelRange range = pixelRange(ckpt, cfg);
+    int[] classes = classes(ckpt.unetConfig(), cfg);
     float[] flat;
     try (NDManager manager = NDManager.newBaseManager()) {
       UNet2DModel model = new UNet2DModel(ckpt.unetConfig());
@@ -180,14 +182,23 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
           sc.parallelize(batches, partitions)
               .mapPartitions(
                   new SampleTask(
-                      bc, ckpt.unetConfig(), scheduler, cfg, range, staging.toString(), hadoop))
+                      bc,
+                      ckpt.unetConfig(),
+                      scheduler,
+                      cfg,
+                      classes,
+                      range,
+                      staging.toString(),
+                      hadoop))
               .collect();
       sampling = outputs.stream().mapToDouble(SampleTask.Output::samplingSeconds).sum();
       logStepTimes(outputs);
       commitParts(fs, staging, outputs);
-      writeFigures(conf, staging, outputs, ckpt, flat, scheduler, range, cfg);
+      writeFigures(conf, staging, outputs, ckpt, flat, scheduler, range, cfg, classes);
       HadoopFiles.writeText(
-          conf, new Path(staging, "sample_info.json"), provenance(sc, cfg, scheduler, range));
+          conf,
+          new Path(staging, "sample_info.json"),
+          provenance(sc, cfg, scheduler, range, classes));
       staged.replace(); // --overwrite: the old set stays until then
     } finally {
       bc.destroy();
@@ -246,6 +257,38 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     return s;
   }
 
+  /**
+   * The classes image i cycles through ({@code classes[i % n]}) for a class-conditional model: the
+   * options', else all the model's classes; null for an unconditional model, which refuses {@code
+   * --class}, {@code --classes} and {@code --guidance-scale}.
+   */
+  static int[] classes(UNetConfig unet, SampleConfig cfg) {
+    if (!unet.conditional()) {
+      if (cfg.asksForConditioning()) {
+        throw new BadInputException(
+            "--class / --classes / --guidance-scale: "
+                + cfg.model()
+                + " is an unconditional model (its UNet has no num_class_embeds)");
+      }
+      return null;
+    }
+    int nullClass = unet.numClassEmbeds() - 1;
+    int[] asked = cfg.classes();
+    if (asked.length == 0) {
+      return java.util.stream.IntStream.range(0, nullClass).toArray();
+    }
+    for (int c : asked) {
+      if (c >= nullClass) {
+        throw new BadInputException(
+            String.format(
+                "--class / --classes: class %d is outside 0..%d of %s (num_class_embeds %d, the"
+                    + " last the null class)",
+                c, nullClass - 1, cfg.model(), unet.numClassEmbeds()));
+      }
+    }
+    return asked;
+  }
+
   /** The option, else what the checkpoint was trained with, else [-1, 1]. */
   static PixelRange pixelRange(Checkpoints.Contents ckpt, SampleConfig cfg) {
     if (cfg.pixelRange() != null) {
@@ -292,18 +335,15 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
       float[] flat,
       SchedulerConfig scheduler,
       PixelRange range,
-      SampleConfig cfg)
+      SampleConfig cfg,
+      int[] classes)
       throws IOException {
     TreeMap<Long, byte[]> gridPngs = new TreeMap<>();
     outputs.forEach(o -> gridPngs.putAll(o.gridImages()));
     int side = ckpt.unetConfig().sampleSize();
-    List<byte[]> gridPixels = new ArrayList<>();
-    for (byte[] png : gridPngs.values()) {
-      gridPixels.add(PngImages.decode(png).pixels());
-    }
-    int columns = (int) Math.ceil(Math.sqrt(gridPixels.size()));
-    HadoopFiles.write(
-        conf, new Path(staging, "grid.png"), PngImages.grid(gridPixels, side, columns, 2));
+    byte[] grid =
+        classes == null ? squareGrid(gridPngs, side) : ClassGrid.png(gridPngs, classes, side);
+    HadoopFiles.write(conf, new Path(staging, "grid.png"), grid);
 
     // The trajectory re-runs the first few images on the driver, keeping x_t along the way.
     int n = (int) Math.min(TRAJECTORY_SAMPLES, cfg.numImages());
@@ -318,7 +358,12 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
       NoiseScheduler s = NoiseScheduler.create(scheduler);
       s.setTimesteps(cfg.steps());
       int points = Math.min(TRAJECTORY_POINTS, cfg.steps());
-      Sampler.Result r = Sampler.sample(model, manager, s, cfg.seed(), indices, points);
+      Guidance guidance =
+          classes == null
+              ? null
+              : Guidance.roundRobin(
+                  classes, indices, ckpt.unetConfig().numClassEmbeds() - 1, cfg.guidanceScale());
+      Sampler.Result r = Sampler.sample(model, manager, s, cfg.seed(), indices, points, guidance);
       List<List<byte[]>> rows = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         rows.add(new ArrayList<>());
@@ -334,9 +379,26 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     }
   }
 
+  private static byte[] squareGrid(TreeMap<Long, byte[]> pngs, int side) {
+    List<byte[]> pixels = new ArrayList<>();
+    for (byte[] png : pngs.values()) {
+      pixels.add(PngImages.decode(png).pixels());
+    }
+    int columns = (int) Math.ceil(Math.sqrt(pixels.size()));
+    return PngImages.grid(pixels, side, columns, 2);
+  }
+
   private static String provenance(
-      JavaSparkContext sc, SampleConfig cfg, SchedulerConfig scheduler, PixelRange range) {
+      JavaSparkContext sc,
+      SampleConfig cfg,
+      SchedulerConfig scheduler,
+      PixelRange range,
+      int[] classes) {
     JsonObject o = new JsonObject();
+    if (classes != null) {
+      o.add("classes", new GsonBuilder().create().toJsonTree(classes));
+      o.addProperty("guidance_scale", cfg.guidanceScale());
+    }
     o.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
     o.addProperty("checkpoint", cfg.model());
     o.add("scheduler", JsonParser.parseString(scheduler.toJson()));

@@ -55,6 +55,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
   private final String schedulerJson;
   private final double eta;
   private final SampleConfig cfg;
+  private final int[] classes; // image i's class is classes[i % n]; null: unconditional
   private final PixelRange range;
   private final String staging;
   private final Map<String, String> hadoopConf;
@@ -64,9 +65,11 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
       UNetConfig unet,
       SchedulerConfig scheduler,
       SampleConfig cfg,
+      int[] classes,
       PixelRange range,
       String staging,
       Map<String, String> hadoopConf) {
+    this.classes = classes;
     this.weights = weights;
     this.unetJson = unet.toJson();
     this.schedulerJson = scheduler.toJson();
@@ -101,7 +104,12 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
         scheduler.setTimesteps(cfg.steps());
         long started = System.nanoTime();
         try (NDManager batchManager = m.manager().newSubManager()) {
-          r = Sampler.sample(m.model(), batchManager, scheduler, cfg.seed(), indices, 0);
+          Guidance guidance =
+              classes == null
+                  ? null
+                  : Guidance.roundRobin(
+                      classes, indices, unet.numClassEmbeds() - 1, cfg.guidanceScale());
+          r = Sampler.sample(m.model(), batchManager, scheduler, cfg.seed(), indices, 0, guidance);
         }
         samplingNanos += System.nanoTime() - started;
       }
@@ -116,7 +124,15 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
         }
         rows.add(
             new SampleParquet.SampleRow(
-                png, name, indices[i], cfg.seed(), algorithm, cfg.steps(), cfg.model()));
+                png,
+                name,
+                indices[i],
+                cfg.seed(),
+                algorithm,
+                cfg.steps(),
+                cfg.model(),
+                classes == null ? null : (long) Guidance.classOf(classes, indices[i]),
+                classes == null ? null : cfg.guidanceScale()));
         if (indices[i] < GRID_IMAGES) {
           grid.put(indices[i], png);
         }

@@ -78,7 +78,23 @@ public final class Sampler {
       long seed,
       long[] indices,
       int snapshots) {
-    return run(model, manager, scheduler, indices.length, seeded(seed, indices), snapshots);
+    return sample(model, manager, scheduler, seed, indices, snapshots, null);
+  }
+
+  /**
+   * As {@link #sample(UNet2DModel, NDManager, NoiseScheduler, long, long[], int)}, a
+   * class-conditional model asked for {@code guidance}'s classes (null: an unconditional model).
+   */
+  public static Result sample(
+      UNet2DModel model,
+      NDManager manager,
+      NoiseScheduler scheduler,
+      long seed,
+      long[] indices,
+      int snapshots,
+      Guidance guidance) {
+    return run(
+        model, manager, scheduler, indices.length, seeded(seed, indices), snapshots, guidance);
   }
 
   /** The reverse loop over {@code batch} images with the given noise. */
@@ -89,6 +105,18 @@ public final class Sampler {
       int batch,
       Noise noise,
       int snapshots) {
+    return run(model, manager, scheduler, batch, noise, snapshots, null);
+  }
+
+  /** The reverse loop; {@code guidance} gives the classes of a conditional model, or is null. */
+  public static Result run(
+      UNet2DModel model,
+      NDManager manager,
+      NoiseScheduler scheduler,
+      int batch,
+      Noise noise,
+      int snapshots,
+      Guidance guidance) {
     int c = model.config().inChannels();
     int s = model.config().sampleSize();
     Shape shape = new Shape(batch, c, s, s);
@@ -109,7 +137,10 @@ public final class Sampler {
         try (NDManager step = loop.newSubManager()) {
           x.attach(step);
           NDArray tArr = step.create(new float[] {t});
-          NDArray eps = model.forward(ps, new NDList(x, tArr), false).head(); // (B, C, S, S)
+          NDArray eps = // (B, C, S, S)
+              guidance == null
+                  ? model.forward(ps, new NDList(x, tArr), false).head()
+                  : guidance.predict(model, ps, step, x, tArr);
           NDArray z = scheduler.usesNoise(t) ? noise.step(step, shape, k, t) : null;
           NDArray next = scheduler.step(eps, t, x, z).prevSample();
           next.attach(loop);

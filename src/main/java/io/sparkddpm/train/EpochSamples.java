@@ -7,6 +7,7 @@ import io.sparkddpm.io.PngImages;
 import io.sparkddpm.model.ParamLayout;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
+import io.sparkddpm.sample.Guidance;
 import io.sparkddpm.sample.SampleImages;
 import io.sparkddpm.sample.Sampler;
 import java.io.IOException;
@@ -15,7 +16,8 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The grid sampled on the driver after each epoch ({@code samples/epoch-<e>.png}), from fixed seeds
- * so that grids of successive epochs show the same starting noise.
+ * so that grids of successive epochs show the same starting noise. A class-conditional model's
+ * image i is asked for class {@code i % classes}, without guidance.
  */
 final class EpochSamples {
   private EpochSamples() {}
@@ -40,7 +42,15 @@ final class EpochSamples {
       new ParamLayout(model).copyInto(model, params);
       NoiseScheduler scheduler = NoiseScheduler.create(cfg.epochSampler(cfg.noiseSchedule()));
       scheduler.setTimesteps(cfg.sampleSteps());
-      Sampler.Result r = Sampler.sample(model, manager, scheduler, cfg.seed(), indices, 0);
+      Guidance guidance = null;
+      if (config.conditional()) {
+        int nullClass = config.numClassEmbeds() - 1;
+        guidance =
+            Guidance.roundRobin(
+                java.util.stream.IntStream.range(0, nullClass).toArray(), indices, nullClass, 1);
+      }
+      Sampler.Result r =
+          Sampler.sample(model, manager, scheduler, cfg.seed(), indices, 0, guidance);
       byte[] png =
           PngImages.grid(
               SampleImages.toU8(r.images(), n, cfg.range()),

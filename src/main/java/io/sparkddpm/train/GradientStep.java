@@ -25,11 +25,13 @@ import java.util.SplittableRandom;
  * The work of one task in one optimizer step (Ho et al. 2020, algorithm 1): for the images of the
  * global batch that its shard holds, draw t and noise, form {@code x_t = sqrt(abar_t) x0 + sqrt(1 -
  * abar_t) eps}, predict the target of {@code --prediction-type} (eps, v or x0; x0's error weighted
- * by abar_t / (1 - abar_t) as diffusers' train_unconditional.py), and return the gradient of the
- * summed per-image MSE. The driver divides the sum over all tasks by the global batch size: the
- * mean loss of one process. With gradient accumulation the batch comes in micro-batches ({@link
- * StepPlan#microBatch()}), one pass each, the gradients summed: the same sum as one pass over the
- * whole batch, up to float rounding.
+ * by abar_t / (1 - abar_t) as diffusers' train_unconditional.py), given the image's class label
+ * when the model is class-conditional (Ho and Salimans 2022's label dropout replaces it by the null
+ * class with probability {@code condDropout}), and return the gradient of the summed per-image MSE.
+ * The driver divides the sum over all tasks by the global batch size: the mean loss of one process.
+ * With gradient accumulation the batch comes in micro-batches ({@link StepPlan#microBatch()}), one
+ * pass each, the gradients summed: the same sum as one pass over the whole batch, up to float
+ * rounding.
  */
 public final class GradientStep {
   private GradientStep() {}
@@ -146,12 +148,29 @@ public final class GradientStep {
     float[] target = type == PredictionType.EPSILON ? eps : new float[n * pixels];
     float[] weights = type == PredictionType.SAMPLE ? new float[n] : null;
     float[] t = new float[n];
+    long[] labels = model.config().conditional() ? new long[n] : null;
     float[] abar = plan.alphasCumprod();
     for (int i = 0; i < n; i++) {
       long sampleSeed = SeededNoise.derive(plan.seed(), plan.step(), ids[i]);
       int timestep =
           new SplittableRandom(SeededNoise.derive(sampleSeed, 0, 0)).nextInt(abar.length);
       t[i] = timestep;
+      if (labels != null) {
+        int nullClass = model.config().numClassEmbeds() - 1;
+        int label = shard.label(rows[i]);
+        if (label < 0 || label >= nullClass) {
+          // The task-side guard: an unlabelled set, or more classes than the model embeds.
+          throw new IllegalArgumentException(
+              String.format(
+                  "--conditional: training image %d has %s, but the model's num_class_embeds %d"
+                      + " needs labels 0..%d",
+                  ids[i],
+                  label < 0 ? "no label (unlabelled --data)" : "label " + label,
+                  nullClass + 1,
+                  nullClass - 1));
+        }
+        labels[i] = dropsLabel(sampleSeed, plan.condDropout()) ? nullClass : label;
+      }
       SeededNoise.fill(sampleSeed, eps, i * pixels, pixels);
       float a = (float) Math.sqrt(abar[timestep]);
       float b = (float) Math.sqrt(1 - abar[timestep]);
@@ -168,7 +187,16 @@ public final class GradientStep {
       }
     }
     return forwardBackward(
-        model, parent, device, noisy, target, weights, t, n, betweenForwardAndBackward);
+        model, parent, device, noisy, target, weights, t, labels, n, betweenForwardAndBackward);
+  }
+
+  /**
+   * Whether the image of {@code sampleSeed} (the seed of (run seed, step, image)) trains on the
+   * null class this step: a uniform draw of its own stream, below {@code p}. A function of the seed
+   * only, so a retried task, a recomputed step and a resumed run drop the same labels.
+   */
+  static boolean dropsLabel(long sampleSeed, double p) {
+    return p > 0 && new SplittableRandom(SeededNoise.derive(sampleSeed, 0, 1)).nextDouble() < p;
   }
 
   /** {@link #backward} for benchmarks: loss and gradients of prepared inputs. */
@@ -203,9 +231,9 @@ public final class GradientStep {
   }
 
   /**
-   * Loss and gradients of {@code n} noisy images against their targets, each image's mean squared
-   * error times its weight ({@code weights} null: all 1); the gradient into {@code gradOut} when it
-   * is not null.
+   * Loss and gradients of {@code n} noisy images of an unconditional model against their targets,
+   * each image's mean squared error times its weight ({@code weights} null: all 1); the gradient
+   * into {@code gradOut} when it is not null.
    */
   static Partial backward(
       UNet2DModel model,
@@ -221,7 +249,7 @@ public final class GradientStep {
     zeroGradients(model);
     double lossSum =
         forwardBackward(
-            model, parent, device, noisy, targets, weights, t, n, betweenForwardAndBackward);
+            model, parent, device, noisy, targets, weights, t, null, n, betweenForwardAndBackward);
     if (gradOut != null) {
       UNetWeights.flatGradient(model, gradOut);
       return new Partial(null, lossSum, n, 0);
@@ -240,8 +268,8 @@ public final class GradientStep {
 
   /**
    * Forward and backward pass of {@code n} noisy images against their targets, the gradient added
-   * to the parameters'; returns the sum of each image's MSE times its weight ({@code weights} null:
-   * all 1).
+   * to the parameters', given their class labels when {@code labels} is not null; returns the sum
+   * of each image's MSE times its weight ({@code weights} null: all 1).
    */
   private static double forwardBackward(
       UNet2DModel model,
@@ -251,6 +279,7 @@ public final class GradientStep {
       float[] targets,
       float[] weights,
       float[] t,
+      long[] labels,
       int n,
       Runnable betweenForwardAndBackward) {
     int side = model.config().sampleSize();
@@ -259,9 +288,12 @@ public final class GradientStep {
       NDArray x = libtorchOwned(step.create(noisy, shape)); // (n, 1, 32, 32)
       NDArray target = libtorchOwned(step.create(targets, shape)); // (n, 1, 32, 32)
       NDArray time = libtorchOwned(step.create(t)); // (n,)
+      NDList inputs = new NDList(x, time);
+      if (labels != null) {
+        inputs.add(libtorchOwned(step.create(labels))); // (n,)
+      }
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray pred =
-            model.forward(new ParameterStore(step, false), new NDList(x, time), true).head();
+        NDArray pred = model.forward(new ParameterStore(step, false), inputs, true).head();
         // Sum over images of each image's (weighted) mean squared error.
         NDArray squared = pred.sub(target).square(); // (n, C, H, W)
         NDArray loss =

@@ -54,6 +54,9 @@ final class ResumeCheck {
     m.put("beta-start", "1e-4");
     m.put("beta-end", "0.02");
     m.put("num-train-timesteps", "1000");
+    // the conditioning
+    m.put("conditional", "false");
+    m.put("cond-dropout", "0");
     return m;
   }
 

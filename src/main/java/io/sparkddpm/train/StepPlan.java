@@ -21,6 +21,8 @@ import java.io.Serializable;
  *     many, and a task does one forward and backward pass per run, summing the gradients (gradient
  *     accumulation); {@code batch.length} for one pass
  * @param predictionType what the model is trained to predict: the loss's target and weight
+ * @param condDropout class-conditional model: probability that an image's label is replaced by the
+ *     null class (the model's last class embedding), drawn from the image's seed
  */
 public record StepPlan(
     long step,
@@ -31,7 +33,8 @@ public record StepPlan(
     PixelRange range,
     boolean failFirstAttempt,
     int microBatch,
-    PredictionType predictionType)
+    PredictionType predictionType,
+    double condDropout)
     implements Serializable {
 
   /** Checks that the micro-batch holds at least one image. */
@@ -80,6 +83,7 @@ public record StepPlan(
         range,
         failFirstAttempt,
         microBatch,
-        PredictionType.EPSILON);
+        PredictionType.EPSILON,
+        0);
   }
 }

@@ -327,6 +327,20 @@ public record TrainConfig(
             description = "T, the length of the diffusion process")
         @Range(min = 2, max = SchedulerConfig.MAX_TRAIN_TIMESTEPS)
         int numTrainTimesteps,
+    @Option(
+            names = "--conditional",
+            description =
+                "train a class-conditional model on the data's labels (num_class_embeds ="
+                    + " classes + 1, the last one the null class)")
+        boolean conditional,
+    @Option(
+            names = "--cond-dropout",
+            defaultValue = "0",
+            description =
+                "--conditional: probability that an image's label is replaced by the null class"
+                    + " (classifier-free guidance needs it > 0, e.g. 0.1)")
+        @Range(min = 0, max = 1)
+        double condDropout,
     Map<String, String> values) {
 
   /**
@@ -346,6 +360,8 @@ public record TrainConfig(
       throw new UsageException(
           "--sample-scheduler / --sample-timestep-spacing / --sample-steps: " + e.getMessage());
     }
+    UsageException.check(
+        conditional || condDropout == 0, "--cond-dropout needs --conditional, got " + condDropout);
     UsageException.check(
         lrScheduler != LrSchedule.Kind.POLYNOMIAL || lr > LrSchedule.POLYNOMIAL_LR_END,
         "--lr must be above the polynomial schedule's end value 1e-7, got " + lr);

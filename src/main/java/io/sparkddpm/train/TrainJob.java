@@ -69,7 +69,7 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     Configuration conf = sc.hadoopConfiguration();
     HadoopPaths.check(conf, "--data", cfg.data());
     HadoopPaths.check(conf, "--output", cfg.output());
-    UNetConfig unet = unetConfig(conf, cfg.modelConfig());
+    UNetConfig unet = unetConfig(conf, cfg);
     TrackingOptions tracked = TrackingOptions.of(cfg.values(), System.getenv());
     int partitions = cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism();
     LOG.info("TrainJob options: {}", cfg.values());
@@ -164,17 +164,49 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     return train(spark, cfg, (source, label) -> sc.setJobDescription(label));
   }
 
-  /** The tutorial's UNet, or the diffusers {@code config.json} at {@code path}. */
-  static UNetConfig unetConfig(Configuration conf, String path) throws IOException {
+  /**
+   * Classes of the labelled training data: MNIST's and Fashion-MNIST's labels are 0..9. A
+   * conditional model has one class embedding more, the null class (index {@value}) that label
+   * dropout trains and classifier-free guidance samples with.
+   */
+  static final int CLASSES = 10;
+
+  /**
+   * The tutorial's UNet (with {@code num_class_embeds} = {@link #CLASSES} + 1 under {@code
+   * --conditional}), or the diffusers {@code config.json} of {@code --model-config}, which must
+   * have {@code num_class_embeds} exactly when the run is {@code --conditional}.
+   */
+  static UNetConfig unetConfig(Configuration conf, TrainConfig cfg) throws IOException {
+    String path = cfg.modelConfig();
     if (path.isEmpty()) {
-      return UNetConfig.tutorial();
+      UNetConfig tutorial = UNetConfig.tutorial();
+      return cfg.conditional()
+          ? tutorial.toBuilder().numClassEmbeds(CLASSES + 1).build()
+          : tutorial;
     }
     Path file = HadoopPaths.check(conf, "--model-config", path);
+    UNetConfig unet;
     try {
-      return UNetConfig.fromJson(HadoopFiles.readText(conf, file), path);
+      unet = UNetConfig.fromJson(HadoopFiles.readText(conf, file), path);
     } catch (IllegalArgumentException e) {
       throw new BadInputException("--model-config: " + e.getMessage());
     }
+    Integer embeds = unet.numClassEmbeds();
+    if (cfg.conditional() && (embeds == null || embeds != CLASSES + 1)) {
+      throw new BadInputException(
+          String.format(
+              "--conditional needs a model with num_class_embeds = %d (%d classes of --data + the"
+                  + " null class), but --model-config %s has num_class_embeds = %s",
+              CLASSES + 1, CLASSES, path, embeds));
+    }
+    if (!cfg.conditional() && embeds != null) {
+      throw new BadInputException(
+          String.format(
+              "--model-config %s has num_class_embeds = %d, a class-conditional model: pass"
+                  + " --conditional to train it on the labels of --data",
+              path, embeds));
+    }
+    return unet;
   }
 
   /** The jar's version, from its manifest (the build's version), or "dev" when run from classes. */

@@ -165,7 +165,8 @@ public final class Trainer {
               cfg.range(),
               step == cfg.injectFailureAtStep(),
               cfg.batchSize(),
-              cfg.predictionType());
+              cfg.predictionType(),
+              cfg.condDropout());
       beforeStep.accept("train step " + (step + 1) + "/" + total + " (epoch " + (epoch + 1) + ")");
 
       long t0 = System.nanoTime();

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
@@ -202,6 +203,81 @@ class EvaluateJobTest extends SparkSessionTestBase {
     BufferedImage figure = ImageIO.read(work.resolve("parquet-eval/evaluation.png").toFile());
     assertTrue(figure.getWidth() >= EvaluationFigure.WIDTH, "width " + figure.getWidth());
     assertTrue(figure.getHeight() > EvaluationFigure.CHART_HEIGHT + 10 * 64);
+  }
+
+  @Test
+  void samplesWithAClassColumnReportConditionalAccuracyOverallAndPerClass() throws IOException {
+    // "Samples" that are real MNIST test images (5000..5299), asked for their true digit, then
+    // for a shuffled one: the classifier's accuracy, then about 1 in 10.
+    LabelledImages test =
+        LabelledImages.load(
+            spark,
+            IdxFiles.projectDir().resolve("data/mnist").toString(),
+            MnistSource.Split.TEST,
+            2,
+            5000 + N);
+    int[] labels = Arrays.copyOfRange(test.labels(), 5000, 5000 + N);
+    int[] shuffled = labels.clone();
+    java.util.Random random = new java.util.Random(3);
+    for (int i = shuffled.length - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = shuffled[i];
+      shuffled[i] = shuffled[j];
+      shuffled[j] = t;
+    }
+    JsonObject truth = conditionalMetrics(test, labels, "true");
+    JsonObject wrong = conditionalMetrics(test, shuffled, "shuffled");
+    double accuracy = truth.get("conditional_accuracy").getAsDouble();
+    double chance = wrong.get("conditional_accuracy").getAsDouble();
+    System.out.printf(
+        "conditional accuracy: true labels %.4f, shuffled %.4f (classifier test accuracy %.4f)%n",
+        accuracy, chance, first.classifierAccuracy());
+    assertEquals(first.classifierAccuracy(), accuracy, 0.03);
+    assertEquals(0.1, chance, 0.05);
+    assertFalse(truth.has("classifier_accuracy"));
+    JsonObject perClass = truth.getAsJsonObject("conditional_accuracy_per_class");
+    assertEquals(10, perClass.size());
+    long[] counts = new long[10];
+    for (int l : labels) {
+      counts[l]++;
+    }
+    double weighted = 0;
+    for (int c = 0; c < 10; c++) {
+      weighted += counts[c] * perClass.get(Integer.toString(c)).getAsDouble();
+    }
+    assertEquals(accuracy, weighted / N, 1e-9, "the per-class figures add up to the overall one");
+  }
+
+  private JsonObject conditionalMetrics(LabelledImages test, int[] classes, String name)
+      throws IOException {
+    Path samples = work.resolve(name);
+    List<SampleParquet.SampleRow> rows = new ArrayList<>();
+    for (int i = 0; i < N; i++) {
+      byte[] img = Arrays.copyOfRange(test.pixels(), (5000 + i) * 1024, (5001 + i) * 1024);
+      rows.add(
+          new SampleParquet.SampleRow(
+              PngImages.encode(32, 32, img),
+              null,
+              i,
+              0,
+              "ddpm",
+              5,
+              "test",
+              (long) classes[i],
+              1.0));
+    }
+    Files.createDirectories(samples.resolve("parquet"));
+    SampleParquet.write(
+        new Configuration(),
+        new org.apache.hadoop.fs.Path(samples.resolve("parquet/part-00000.parquet").toString()),
+        rows);
+    EvaluateJob.evaluate(
+        spark,
+        config(
+            "--samples", samples.toString(),
+            "--output", work.resolve(name + "-eval").toString(),
+            "--classifier", classifier.toString()));
+    return metrics(work.resolve(name + "-eval")).getAsJsonObject("samples");
   }
 
   @Test

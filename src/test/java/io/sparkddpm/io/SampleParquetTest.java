@@ -78,7 +78,9 @@ class SampleParquetTest extends SparkSessionTestBase {
             .add("seed", DataTypes.LongType)
             .add("scheduler", DataTypes.StringType)
             .add("steps", DataTypes.IntegerType)
-            .add("checkpoint", DataTypes.StringType);
+            .add("checkpoint", DataTypes.StringType)
+            .add("class", DataTypes.LongType)
+            .add("guidance_scale", DataTypes.DoubleType);
     assertEquals(expected, samples.schema());
 
     List<Row> rows = samples.orderBy("index").collectAsList();
@@ -119,7 +121,15 @@ class SampleParquetTest extends SparkSessionTestBase {
     assertEquals("Image", features.getAsJsonObject("image").get("_type").getAsString());
     assertEquals("int32", features.getAsJsonObject("steps").get("dtype").getAsString());
     assertEquals(
-        List.of("image", "index", "seed", "scheduler", "steps", "checkpoint"),
+        List.of(
+            "image",
+            "index",
+            "seed",
+            "scheduler",
+            "steps",
+            "checkpoint",
+            "class",
+            "guidance_scale"),
         new ArrayList<>(features.keySet()));
   }
 

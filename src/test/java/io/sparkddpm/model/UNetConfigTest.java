@@ -60,6 +60,21 @@ class UNetConfigTest {
   }
 
   @Test
+  void numClassEmbedsIsOptionalAndNamedInErrors() {
+    assertEquals(null, UNetConfig.fromJson("{\"sample_size\": 32}", "x").numClassEmbeds());
+    UNetConfig c = UNetConfig.fromJson("{\"sample_size\": 32, \"num_class_embeds\": 11}", "x");
+    assertEquals(11, c.numClassEmbeds());
+    assertTrue(c.conditional());
+    assertTrue(c.toJson().contains("\"num_class_embeds\": 11"), c.toJson());
+    assertEquals(
+        "f.json: num_class_embeds must be positive or null, got 0",
+        refused("{\"sample_size\": 32, \"num_class_embeds\": 0}"));
+    assertEquals(
+        "f.json: class_embed_type = \"timestep\" is not supported; only null (the default)",
+        refused("{\"sample_size\": 32, \"class_embed_type\": \"timestep\"}"));
+  }
+
+  @Test
   void valuesMustBeOfTheKindDiffusersWrites() {
     assertEquals(
         "f.json: in_channels must be an integer, got \"1\"",
@@ -120,6 +135,7 @@ class UNetConfigTest {
             .downsamplePadding(0)
             .flipSinToCos(false)
             .freqShift(1)
+            .numClassEmbeds(11)
             .build();
   }
 }

@@ -49,7 +49,20 @@ class ShardsTest extends SparkSessionTestBase {
             .collect();
     JavaRDD<Shard> shards = load();
     try {
-      assertSameShards(before, shards.collect());
+      List<Shard> built = shards.collect();
+      assertSameShards(before, built);
+      // Every image's label travels with it: the label file's entry of its global index.
+      int[] histogram = new int[10];
+      for (Shard s : built) {
+        for (int row = 0; row < s.size(); row++) {
+          int label = s.label(row);
+          assertEquals(all.get((int) s.indices()[row]).label(), label, "image " + s.indices()[row]);
+          histogram[label]++;
+        }
+      }
+      for (int c = 0; c < 10; c++) {
+        assertTrue(histogram[c] > 10, "class " + c + " has " + histogram[c] + " of 300 images");
+      }
     } finally {
       shards.unpersist(true);
     }
@@ -204,6 +217,7 @@ class ShardsTest extends SparkSessionTestBase {
         for (int p = 0; p < Shard.PIXELS; p++) {
           assertEquals(a.pixel(row, p), b.pixel(row, p), "shard " + s + " row " + row);
         }
+        assertEquals(a.label(row), b.label(row), "label of shard " + s + " row " + row);
       }
       total += a.size();
     }

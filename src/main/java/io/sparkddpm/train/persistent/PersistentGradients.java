@@ -138,6 +138,7 @@ public final class PersistentGradients implements GradientSource {
             plan.predictionType(),
             plan.range(),
             plan.microBatch(),
+            plan.condDropout(),
             Math.toIntExact(shards.datasetSize()),
             params,
             timeoutMs);
@@ -214,6 +215,7 @@ public final class PersistentGradients implements GradientSource {
         || plan.range() != first.range()
         || plan.microBatch() != first.microBatch()
         || plan.predictionType() != first.predictionType()
+        || plan.condDropout() != first.condDropout()
         || !Arrays.equals(plan.alphasCumprod(), first.alphasCumprod())
         || params.length != exchange.params()) {
       throw new IllegalArgumentException(

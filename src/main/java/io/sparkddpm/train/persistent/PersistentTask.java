@@ -38,6 +38,7 @@ record PersistentTask(
     PredictionType predictionType,
     PixelRange range,
     int microBatch,
+    double condDropout,
     int maxBatch,
     int params,
     int timeoutMs)
@@ -128,7 +129,16 @@ record PersistentTask(
         }
         StepPlan plan =
             new StepPlan(
-                step, epoch, batch, seed, alphasCumprod, range, false, microBatch, predictionType);
+                step,
+                epoch,
+                batch,
+                seed,
+                alphasCumprod,
+                range,
+                false,
+                microBatch,
+                predictionType,
+                condDropout);
         reply.clear().position(Wire.PARTIAL_HEADER_BYTES);
         GradientStep.Partial p;
         synchronized (ExecutorModels.STEP_LOCK) {
