@@ -1,13 +1,12 @@
 package io.sparkddpm.diffusion;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import io.sparkddpm.base.DiffusersName;
 
 /**
  * How the per-step noise variances β_0..β_{T-1} are laid out, by diffusers' {@code beta_schedule}
  * name. Every schedule returns float32 values equal to diffusers' {@code scheduler.betas}.
  */
-public enum BetaSchedule {
+public enum BetaSchedule implements DiffusersName {
   /** Evenly spaced from {@code beta_start} to {@code beta_end} (Ho et al. 2020, section 4). */
   LINEAR("linear"),
   /**
@@ -30,7 +29,7 @@ public enum BetaSchedule {
     this.diffusersName = diffusersName;
   }
 
-  /** The name diffusers uses in {@code scheduler_config.json}. */
+  @Override
   public String diffusersName() {
     return diffusersName;
   }
@@ -43,18 +42,7 @@ public enum BetaSchedule {
 
   /** The schedule called {@code name} in diffusers, or an error listing the supported ones. */
   public static BetaSchedule parse(String name) {
-    for (BetaSchedule s : values()) {
-      if (s.diffusersName.equals(name)) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException(
-        "beta_schedule \""
-            + name
-            + "\" is not supported; use one of "
-            + Arrays.stream(values())
-                .map(s -> "\"" + s.diffusersName + "\"")
-                .collect(Collectors.joining(", ")));
+    return DiffusersName.parse(BetaSchedule.class, "beta_schedule", name);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.sparkddpm.diffusion;
 
 import ai.djl.ndarray.NDArray;
+import io.sparkddpm.base.DiffusersName;
 
 /**
  * What the model is trained to predict from x_t, by diffusers' {@code prediction_type} name: the
@@ -8,7 +9,7 @@ import ai.djl.ndarray.NDArray;
  * ᾱ_t)·x_0 (Salimans and Ho 2022, "Progressive Distillation", section 4). The schedulers turn any
  * of them into x_0 and ε; training builds the matching target.
  */
-public enum PredictionType {
+public enum PredictionType implements DiffusersName {
   /** The noise ε that was added: diffusers' default and the tutorial's. */
   EPSILON("epsilon"),
   /** The velocity v of Salimans and Ho 2022, diffusers' {@code get_velocity}. */
@@ -22,7 +23,7 @@ public enum PredictionType {
     this.diffusersName = diffusersName;
   }
 
-  /** The name in {@code scheduler_config.json} and on the command line. */
+  @Override
   public String diffusersName() {
     return diffusersName;
   }
@@ -35,15 +36,7 @@ public enum PredictionType {
 
   /** The type called {@code name} in diffusers, or an error listing the supported ones. */
   public static PredictionType parse(String name) {
-    for (PredictionType p : values()) {
-      if (p.diffusersName.equals(name)) {
-        return p;
-      }
-    }
-    throw new IllegalArgumentException(
-        "prediction_type \""
-            + name
-            + "\" is not supported; use \"epsilon\", \"v_prediction\" or \"sample\"");
+    return DiffusersName.parse(PredictionType.class, "prediction_type", name);
   }
 
   /**

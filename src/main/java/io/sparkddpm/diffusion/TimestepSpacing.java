@@ -1,7 +1,6 @@
 package io.sparkddpm.diffusion;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import io.sparkddpm.base.DiffusersName;
 
 /**
  * How n inference timesteps are picked from 0..T−1, by diffusers' {@code timestep_spacing} name
@@ -14,7 +13,7 @@ import java.util.stream.Collectors;
  * schedule gets an extra last timestep −1 (which its schedulers then index as ᾱ[−1] = ᾱ_{T−1}).
  * Here the schedule always has n timesteps: diffusers' list without that −1.
  */
-public enum TimestepSpacing {
+public enum TimestepSpacing implements DiffusersName {
   /** {@code T // n} apart from 0 upwards: the first timestep is {@code (n−1)·(T // n)}, not T−1. */
   LEADING("leading"),
   /** {@code T / n} apart from T−1 downwards, so sampling starts at the noisiest timestep. */
@@ -28,7 +27,7 @@ public enum TimestepSpacing {
     this.diffusersName = diffusersName;
   }
 
-  /** The name diffusers uses in {@code scheduler_config.json}. */
+  @Override
   public String diffusersName() {
     return diffusersName;
   }
@@ -41,18 +40,7 @@ public enum TimestepSpacing {
 
   /** The spacing called {@code name} in diffusers, or an error listing the supported ones. */
   public static TimestepSpacing parse(String name) {
-    for (TimestepSpacing s : values()) {
-      if (s.diffusersName.equals(name)) {
-        return s;
-      }
-    }
-    throw new IllegalArgumentException(
-        "timestep_spacing \""
-            + name
-            + "\" is not supported; use one of "
-            + Arrays.stream(values())
-                .map(s -> "\"" + s.diffusersName + "\"")
-                .collect(Collectors.joining(", ")));
+    return DiffusersName.parse(TimestepSpacing.class, "timestep_spacing", name);
   }
 
   /**
