@@ -10,6 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.io.api.Binary;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -98,6 +106,36 @@ public final class ImageFixtures {
         .write()
         .option("parquet.block.size", 4096)
         .parquet(dir.toString());
+  }
+
+  /**
+   * Writes one Parquet file of {@code images} (PNG or JPEG bytes) and their {@code labels} in
+   * Hugging Face's layout with parquet-hadoop's example writer, without a Spark session (for the
+   * ITs, whose JVM runs none).
+   */
+  public static void writeParquetFile(Path file, List<byte[]> images, List<Long> labels)
+      throws IOException {
+    MessageType schema =
+        MessageTypeParser.parseMessageType(
+            "message hf { optional group image { optional binary bytes; optional binary path"
+                + " (UTF8); } optional int64 label; }");
+    try (ParquetWriter<Group> writer =
+        ExampleParquetWriter.builder(
+                HadoopOutputFile.fromPath(
+                    new org.apache.hadoop.fs.Path(file.toUri()),
+                    new org.apache.hadoop.conf.Configuration()))
+            .withType(schema)
+            .build()) {
+      SimpleGroupFactory groups = new SimpleGroupFactory(schema);
+      for (int i = 0; i < images.size(); i++) {
+        Group row = groups.newGroup();
+        row.addGroup("image")
+            .append("bytes", Binary.fromConstantByteArray(images.get(i)))
+            .append("path", i + ".png");
+        row.append("label", labels.get(i));
+        writer.write(row);
+      }
+    }
   }
 
   /** Writes {@code n} images into class folders a/, b/, c/ (image i in folder i % 3). */
