@@ -60,6 +60,22 @@ public final class ImageSource {
    */
   public static JavaRDD<DataImage> load(
       SparkSession spark, String path, Columns columns, Target target, int partitions, long limit) {
+    return load(spark, path, MnistSource.Split.TRAIN, columns, target, partitions, limit);
+  }
+
+  /**
+   * As {@link #load(SparkSession, String, Columns, Target, int, long)}, for {@code split} of a set
+   * whose files are named by split (IDX {@code t10k-*}, Parquet {@code test-*.parquet} or {@code
+   * test/}, see {@link MnistSource}); a set without such names is read whole for either split.
+   */
+  public static JavaRDD<DataImage> load(
+      SparkSession spark,
+      String path,
+      MnistSource.Split split,
+      Columns columns,
+      Target target,
+      int partitions,
+      long limit) {
     if (partitions < 1 || limit < 0) {
       throw new IllegalArgumentException("partitions >= 1 and limit >= 0 required");
     }
@@ -69,7 +85,7 @@ public final class ImageSource {
       Path root = new Path(path);
       FileSystem fs = root.getFileSystem(conf);
       root = fs.makeQualified(root);
-      List<Path> files = MnistSource.files(conf, root.toString(), MnistSource.Split.TRAIN);
+      List<Path> files = MnistSource.files(conf, root.toString(), split);
       if (isIdx(files)) {
         if (target.channels() != 1) {
           throw new IllegalArgumentException(
@@ -79,7 +95,7 @@ public final class ImageSource {
                   + target.channels());
         }
         fitsIdx(path, target);
-        return MnistSource.load(spark, root.toString(), MnistSource.Split.TRAIN, partitions, limit)
+        return MnistSource.load(spark, root.toString(), split, partitions, limit)
             .map(m -> fit(m, target));
       }
       Broadcast<SerializableConfiguration> hadoop =
@@ -131,7 +147,13 @@ public final class ImageSource {
 
   /** The files {@link #load} reads for {@code path}, in the order read (for fingerprints). */
   public static List<Path> files(Configuration conf, String path) throws IOException {
-    List<Path> files = MnistSource.files(conf, path, MnistSource.Split.TRAIN);
+    return files(conf, path, MnistSource.Split.TRAIN);
+  }
+
+  /** The files {@link #load} reads for {@code split} of {@code path}, in the order read. */
+  public static List<Path> files(Configuration conf, String path, MnistSource.Split split)
+      throws IOException {
+    List<Path> files = MnistSource.files(conf, path, split);
     if (!files.isEmpty()) {
       return files;
     }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.sparkddpm.io.DirectoryReplace;
 import io.sparkddpm.io.HadoopFiles;
@@ -51,8 +52,8 @@ public final class Classifier implements Serializable {
     this.testAccuracy = testAccuracy;
   }
 
-  /** Copies the weights out of a trained network. */
-  public static Classifier of(LeNet net, double testAccuracy, JsonObject training) {
+  /** Copies the weights out of a network trained on {@code data}. */
+  static Classifier of(LeNet net, double testAccuracy, TrainingData data, JsonObject training) {
     LinkedHashMap<String, float[]> weights = new LinkedHashMap<>();
     LinkedHashMap<String, long[]> shapes = new LinkedHashMap<>();
     for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
@@ -64,7 +65,7 @@ public final class Classifier implements Serializable {
         new GsonBuilder()
             .setPrettyPrinting()
             .create()
-            .toJson(net.config().toJson(testAccuracy, training));
+            .toJson(net.config().toJson(testAccuracy, data.toJson(), training));
     return new Classifier(json, weights, shapes, testAccuracy);
   }
 
@@ -73,9 +74,17 @@ public final class Classifier implements Serializable {
     return LeNetConfig.fromJson(configJson, LeNetConfig.FILE);
   }
 
-  /** Accuracy on the MNIST test split measured when it was trained. */
+  /** Accuracy on the test images of its data set, measured when it was trained. */
   public double testAccuracy() {
     return testAccuracy;
+  }
+
+  /** What it was trained on; empty for a classifier written before this was recorded. */
+  java.util.Optional<TrainingData> trainedOn() {
+    JsonElement data = LeNetConfig.data(configJson);
+    return data.isJsonNull()
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(TrainingData.fromJson(data, LeNetConfig.FILE));
   }
 
   /** Whether {@code dir} holds a classifier (its config file exists). */
@@ -95,6 +104,10 @@ public final class Classifier implements Serializable {
     Path weightsFile = new Path(dir, WEIGHTS);
     String json = HadoopFiles.readText(conf, configFile);
     LeNetConfig config = LeNetConfig.fromJson(json, configFile.toString());
+    JsonElement data = LeNetConfig.data(json);
+    if (!data.isJsonNull()) {
+      TrainingData.fromJson(data, configFile.toString()); // a malformed record fails here
+    }
     if (!dir.getFileSystem(conf).exists(weightsFile)) {
       throw new IllegalArgumentException(weightsFile + " is missing");
     }
@@ -158,19 +171,21 @@ public final class Classifier implements Serializable {
   /**
    * Logits-free inference on a batch: softmax probabilities and penultimate features.
    *
-   * @param pixels {@code n * side * side} 8-bit pixels, row-major images
+   * @param pixels {@code n * channels * side * side} 8-bit pixels, (C, H, W) images one after
+   *     another
    * @return probabilities (n, classes) and features (n, featureDim), row-major
    */
   public static Output predict(LeNet net, NDManager manager, byte[] pixels, int n) {
     int side = net.config().sampleSize();
+    int channels = net.config().inChannels();
     float[] x = new float[pixels.length];
     for (int i = 0; i < x.length; i++) {
       x[i] = (pixels[i] & 0xFF) / 255f;
     }
     try (NDManager batch = manager.newSubManager()) {
-      NDArray input = batch.create(x, new Shape(n, 1, side, side)); // (B, 1, 32, 32)
+      NDArray input = batch.create(x, new Shape(n, channels, side, side)); // (B, C, S, S)
       NDList out = net.forward(new ParameterStore(batch, false), new NDList(input), false);
-      float[] probs = out.get(0).softmax(1).toFloatArray(); // (B, 10)
+      float[] probs = out.get(0).softmax(1).toFloatArray(); // (B, classes)
       float[] features = out.get(1).toFloatArray(); // (B, 84)
       return new Output(probs, features);
     }

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Trains the {@link LeNet} classifier with DJL on the driver: softmax cross-entropy, Adam with a
  * cosine learning-rate decay to zero, shuffled mini-batches (optionally of randomly shifted
- * images); then measures its accuracy on the test split (docs/evaluation.md, "Classifier", has the
+ * images); then measures its accuracy on the test images (docs/evaluation.md, "Classifier", has the
  * recipe's measured accuracies). MNIST is small enough (60,000 images of 1 KiB) that the driver
  * holds it, and the network (~0.1 M parameters) trains in about a minute an epoch on two CPU cores,
  * so Spark adds nothing here but the reading.
@@ -66,12 +66,16 @@ final class ClassifierTraining {
 
   private ClassifierTraining() {}
 
-  /** Trains on {@code train}, measures on {@code test}, and returns the weights with provenance. */
+  /**
+   * Trains on {@code train}, measures on {@code test}, and returns the weights with the record of
+   * {@code data} and the provenance.
+   */
   static Classifier train(
       LeNetConfig config,
       LabelledImages train,
       LabelledImages test,
       Settings settings,
+      TrainingData data,
       JsonObject provenance) {
     Engine engine = io.sparkddpm.model.Engines.pytorch();
     engine.setRandomSeed((int) settings.seed()); // parameter initialisation
@@ -89,7 +93,7 @@ final class ClassifierTraining {
               .optDevices(new Device[] {device});
       try (Trainer trainer = model.newTrainer(tc)) {
         int side = config.sampleSize();
-        trainer.initialize(new Shape(settings.batchSize(), 1, side, side));
+        trainer.initialize(new Shape(settings.batchSize(), config.inChannels(), side, side));
         JsonArray perEpoch = new JsonArray();
         double accuracy = Double.NaN;
         for (int epoch = 1; epoch <= settings.epochs(); epoch++) {
@@ -120,7 +124,7 @@ final class ClassifierTraining {
         training.addProperty("seed", settings.seed());
         training.addProperty("train_images", train.count());
         training.addProperty("test_images", test.count());
-        return Classifier.of(net, accuracy, training);
+        return Classifier.of(net, accuracy, data, training);
       }
     }
   }
@@ -140,20 +144,21 @@ final class ClassifierTraining {
     int n = data.count();
     SplittableRandom random = new SplittableRandom(settings.seed() * 1_000_003L + epoch);
     int[] order = permutation(n, random);
-    int side = LabelledImages.SIDE;
+    int side = data.side();
+    int bytes = data.imageBytes();
     int span = 2 * settings.shift() + 1;
     double lossSum = 0;
     int batches = 0;
     for (int start = 0; start < n; start += settings.batchSize()) {
       int b = Math.min(settings.batchSize(), n - start);
-      float[] x = new float[b * LabelledImages.PIXELS];
+      float[] x = new float[b * bytes];
       float[] y = new float[b];
       for (int i = 0; i < b; i++) {
         int src = order[start + i];
         // Drawn after the permutation from the same stream: a pure function of (seed, epoch).
         int dx = random.nextInt(span) - settings.shift();
         int dy = random.nextInt(span) - settings.shift();
-        shifted(data.pixels(), src * LabelledImages.PIXELS, dx, dy, x, i * LabelledImages.PIXELS);
+        shifted(data.pixels(), src * bytes, data.channels(), side, dx, dy, x, i * bytes);
         y[i] = data.labels()[src];
       }
       for (Parameter p : net.stateDict().values()) {
@@ -163,10 +168,10 @@ final class ClassifierTraining {
         }
       }
       try (NDManager step = trainer.getManager().newSubManager()) {
-        NDArray input = step.create(x, new Shape(b, 1, side, side)); // (B, 1, 32, 32)
+        NDArray input = step.create(x, new Shape(b, data.channels(), side, side)); // (B, C, S, S)
         NDArray labels = step.create(y, new Shape(b)); // (B,)
         try (GradientCollector gc = trainer.newGradientCollector()) {
-          NDArray logits = trainer.forward(new NDList(input)).get(0); // (B, 10)
+          NDArray logits = trainer.forward(new NDList(input)).get(0); // (B, classes)
           NDArray loss = trainer.getLoss().evaluate(new NDList(labels), new NDList(logits));
           lossSum += loss.getFloat();
           gc.backward(loss);
@@ -185,8 +190,8 @@ final class ClassifierTraining {
     int classes = net.config().numClasses();
     for (int start = 0; start < data.count(); start += batch) {
       int b = Math.min(batch, data.count() - start);
-      byte[] pixels = new byte[b * LabelledImages.PIXELS];
-      System.arraycopy(data.pixels(), start * LabelledImages.PIXELS, pixels, 0, pixels.length);
+      byte[] pixels = new byte[b * data.imageBytes()];
+      System.arraycopy(data.pixels(), start * data.imageBytes(), pixels, 0, pixels.length);
       float[] probs = Classifier.predict(net, manager, pixels, b).probabilities();
       for (int i = 0; i < b; i++) {
         if (FeatureStats.argmax(probs, i * classes, classes) == data.labels()[start + i]) {
@@ -198,18 +203,22 @@ final class ClassifierTraining {
   }
 
   /**
-   * Writes the 32x32 image at {@code from} moved right by {@code dx} and down by {@code dy}, scaled
-   * to [0, 1], into {@code out} at {@code at}; pixels moved in from outside are black (MNIST's
-   * background).
+   * Writes the (channels, side, side) image at {@code from} moved right by {@code dx} and down by
+   * {@code dy}, scaled to [0, 1], into {@code out} at {@code at}; pixels moved in from outside are
+   * black (MNIST's background), in every channel.
    */
-  static void shifted(byte[] pixels, int from, int dx, int dy, float[] out, int at) {
-    int side = LabelledImages.SIDE;
-    for (int r = 0; r < side; r++) {
-      int sr = r - dy;
-      for (int c = 0; c < side; c++) {
-        int sc = c - dx;
-        boolean inside = sr >= 0 && sr < side && sc >= 0 && sc < side;
-        out[at + r * side + c] = inside ? (pixels[from + sr * side + sc] & 0xFF) / 255f : 0f;
+  static void shifted(
+      byte[] pixels, int from, int channels, int side, int dx, int dy, float[] out, int at) {
+    for (int ch = 0; ch < channels; ch++) {
+      int plane = ch * side * side;
+      for (int r = 0; r < side; r++) {
+        int sr = r - dy;
+        for (int c = 0; c < side; c++) {
+          int sc = c - dx;
+          boolean inside = sr >= 0 && sr < side && sc >= 0 && sc < side;
+          out[at + plane + r * side + c] =
+              inside ? (pixels[from + plane + sr * side + sc] & 0xFF) / 255f : 0f;
+        }
       }
     }
   }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
     customSynopsis =
-        "spark-submit --class EvaluateJob app.jar --samples <SampleJob output> --data <MNIST>"
+        "spark-submit --class EvaluateJob app.jar --samples <SampleJob output> --data <images>"
             + " --output <dir> [options]")
 public record EvaluateConfig(
     @Option(
@@ -21,13 +21,25 @@ public record EvaluateConfig(
             required = true,
             description =
                 "SampleJob's output (reads parquet/), a Parquet file or folder, or a folder of"
-                    + " 32x32 PNGs")
+                    + " PNGs (8-bit gray or RGB, square, all of one size)")
         String samples,
     @Option(
             names = "--data",
             required = true,
-            description = "MNIST (IDX or Parquet): reference = test split, floor = train split")
+            description =
+                "labelled images as TrainJob reads them (IDX, Parquet, image folder with class"
+                    + " folders): reference = test split (else every 5th image), floor = the rest")
         String data,
+    @Option(
+            names = "--image-column",
+            defaultValue = "image",
+            description = "--data Parquet: the image column (struct<bytes, path> or binary)")
+        String imageColumn,
+    @Option(
+            names = "--label-column",
+            defaultValue = "label",
+            description = "--data Parquet: the integer class column")
+        String labelColumn,
     @Option(
             names = "--output",
             required = true,
@@ -74,7 +86,7 @@ public record EvaluateConfig(
     @Option(
             names = "--reference-limit",
             defaultValue = "0",
-            description = "MNIST test images used as reference; 0 = all")
+            description = "test images of --data used as reference; 0 = all")
         @Range(min = 0)
         long referenceLimit,
     @Option(
@@ -138,6 +150,11 @@ public record EvaluateConfig(
   /** The configuration {@code args} give; {@link io.sparkddpm.cli.UsageException} if invalid. */
   public static EvaluateConfig parse(String... args) {
     return OPTIONS.parse(args);
+  }
+
+  /** The columns of a Parquet {@code --data}. */
+  public io.sparkddpm.data.ImageSource.Columns columns() {
+    return new io.sparkddpm.data.ImageSource.Columns(imageColumn, labelColumn);
   }
 
   /** The classifier folder: {@code --classifier}, else {@code <output>/classifier}. */

@@ -1,20 +1,16 @@
 package io.sparkddpm.eval;
 
-import com.google.gson.JsonObject;
 import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
-import io.sparkddpm.data.MnistSource;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.io.StagedOutput;
 import io.sparkddpm.tracking.JobRun;
 import io.sparkddpm.tracking.TrackingOptions;
 import java.io.IOException;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -27,17 +23,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scores a sample set: the classifier's features of the samples against those of the MNIST test
- * images (Fréchet distance), its confidence and predicted classes, with the same numbers for as
- * many real training images (floor) and uniform-noise images (ceiling). Features are extracted per
- * partition on the executors; only their sums and Gram matrices come back to the driver.
+ * Scores a sample set: the classifier's features of the samples against those of the test images of
+ * a labelled data set ({@link LabelledSet}; Fréchet distance), its confidence and predicted
+ * classes, with the same numbers for as many real training images (floor) and uniform-noise images
+ * (ceiling). Features are extracted per partition on the executors; only their sums and Gram
+ * matrices come back to the driver.
  *
  * <p>Output, written to a hidden staging folder renamed to {@code --output} when complete: {@code
  * metrics.json}, {@code evaluation.png} (class histogram and a row of samples per predicted class)
  * and, by default, the classifier it trained ({@code classifier/}).
  *
- * <p>Usage: {@code spark-submit --class EvaluateJob app.jar --samples <dir> --data <MNIST> --output
- * <dir>}
+ * <p>Usage: {@code spark-submit --class EvaluateJob app.jar --samples <dir> --data <images>
+ * --output <dir>}
  */
 public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
@@ -151,32 +148,41 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     io.sparkddpm.model.Engines.pytorch(); // fail fast, naming the native jar, if it is missing
     int partitions = cfg.partitions() > 0 ? cfg.partitions() : sc.defaultParallelism();
     ImageSets.Source source = ImageSets.locate(conf, cfg.samples());
-    checkData(spark, cfg);
+    ImageSets.Shape shape = onSamples(cfg, () -> ImageSets.shape(spark, source));
+    LabelledSet data = LabelledSet.locate(conf, cfg.data(), cfg.columns());
+    data.check(spark, shape);
 
     Path classifierDir = new Path(cfg.classifierPath());
     boolean reuse = !cfg.classifier().isBlank() && Classifier.exists(conf, classifierDir);
-    Classifier existing = reuse ? readClassifier(conf, classifierDir) : null;
-    LeNetConfig shape = reuse ? existing.config() : LeNetConfig.defaults();
+    Classifier existing = reuse ? Classifiers.read(conf, classifierDir) : null;
+    if (existing != null) {
+      Classifiers.checkFits(
+          existing, data.record(conf, shape, existing.config().numClasses()), cfg);
+    }
+    int featureDim = (existing != null ? existing.config() : LeNetConfig.defaults()).featureDim();
 
     // Decode and check every sample before anything is trained or written.
     JavaRDD<EvalImage> samples =
-        ImageSets.samples(spark, source, partitions).persist(StorageLevel.MEMORY_AND_DISK());
+        ImageSets.samples(spark, source, partitions, shape).persist(StorageLevel.MEMORY_AND_DISK());
     long n = onSamples(cfg, samples::count);
     BadInputException.check(n > 0, "--samples " + cfg.samples() + " holds no images");
     BadInputException.check(
-        n >= shape.featureDim(),
+        n >= featureDim,
         String.format(
             "--samples %s holds %d images, fewer than the classifier's feature dimension %d: the"
                 + " covariance of the features needs at least %d",
-            cfg.samples(), n, shape.featureDim(), shape.featureDim()));
-    LOG.info("{} samples ({}) from {}", n, source.kind(), cfg.samples());
+            cfg.samples(), n, featureDim, featureDim));
+    LOG.info("{} samples ({}, {}) from {}", n, source.kind(), shape, cfg.samples());
 
     Broadcast<Classifier> bc = null;
     try (StagedOutput staged = StagedOutput.directory(conf, out)) {
       Path staging = staged.path();
       Classifier classifier = existing;
       if (classifier == null) {
-        classifier = trainClassifier(spark, cfg, partitions, shape);
+        classifier = Classifiers.train(spark, cfg, partitions, data, shape);
+      }
+      ImageSets.checkClasses(spark, source, classifier.config().numClasses());
+      if (existing == null) {
         // The default location is inside the output, so it is committed with it.
         classifier.write(
             conf, cfg.classifier().isBlank() ? new Path(staging, "classifier") : classifierDir);
@@ -184,28 +190,28 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
       bc = sc.broadcast(classifier);
       Broadcast<Classifier> model = bc;
       int k = cfg.examplesPerClass();
-      sc.setJobDescription("evaluate: reference features (MNIST test)");
+      sc.setJobDescription("evaluate: reference features (" + data.describe(true) + ")");
       FeatureStats reference =
-          FeatureTask.of(
-              ImageSets.mnist(
-                  spark, cfg.data(), MnistSource.Split.TEST, partitions, cfg.referenceLimit()),
-              model,
-              cfg.blankLevel(),
-              k);
+          LabelledSet.onData(
+              () ->
+                  FeatureTask.of(
+                      data.part(spark, true, shape, partitions, cfg.referenceLimit()),
+                      model,
+                      cfg.blankLevel(),
+                      k));
       sc.setJobDescription("evaluate: sample features");
       FeatureStats sampleStats =
           onSamples(cfg, () -> FeatureTask.of(samples, model, cfg.blankLevel(), k));
-      sc.setJobDescription("evaluate: floor (MNIST train) features");
+      sc.setJobDescription("evaluate: floor features (" + data.describe(false) + ")");
       FeatureStats floorStats =
-          FeatureTask.of(
-              ImageSets.mnist(spark, cfg.data(), MnistSource.Split.TRAIN, partitions, n),
-              model,
-              cfg.blankLevel(),
-              k);
+          LabelledSet.onData(
+              () ->
+                  FeatureTask.of(
+                      data.part(spark, false, shape, partitions, n), model, cfg.blankLevel(), k));
       sc.setJobDescription("evaluate: ceiling (uniform noise) features");
       FeatureStats ceilingStats =
           FeatureTask.of(
-              ImageSets.noise(spark, n, cfg.seed(), partitions), model, cfg.blankLevel(), k);
+              ImageSets.noise(spark, n, cfg.seed(), partitions, shape), model, cfg.blankLevel(), k);
 
       Result r =
           new Result(
@@ -215,12 +221,13 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
               SetMetrics.of(ceilingStats, reference),
               classifier.testAccuracy(),
               existing == null);
-      String json = MetricsJson.of(sc, cfg, source, r, reference, classifier);
+      String json = MetricsJson.of(sc, cfg, source, data, r, reference, classifier);
       HadoopFiles.writeText(conf, new Path(staging, "metrics.json"), json);
       HadoopFiles.write(
           conf,
           new Path(staging, "evaluation.png"),
-          EvaluationFigure.render(r, sampleStats.examples, cfg.samples()));
+          EvaluationFigure.render(
+              r, sampleStats.examples, cfg.samples(), shape.channels(), shape.side()));
       staged.replace(); // --overwrite: the old one stays until then
       LOG.info("metrics: {}", json);
       return r;
@@ -232,67 +239,15 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
     }
   }
 
-  /** A missing or unreadable MNIST is a usage error, found before any work is done. */
-  private static void checkData(SparkSession spark, EvaluateConfig cfg) {
-    for (MnistSource.Split split : MnistSource.Split.values()) {
-      try {
-        MnistSource.load(spark, cfg.data(), split, 1, 1);
-      } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-        throw new BadInputException("--data: " + e.getMessage());
-      }
-    }
-  }
-
-  private static Classifier readClassifier(Configuration conf, Path dir) throws IOException {
-    try {
-      return Classifier.read(conf, dir);
-    } catch (IllegalArgumentException e) {
-      throw new BadInputException("--classifier: " + e.getMessage());
-    }
-  }
-
-  private static Classifier trainClassifier(
-      SparkSession spark, EvaluateConfig cfg, int partitions, LeNetConfig shape) {
-    LOG.info(
-        "training the classifier ({} epochs) for {}", cfg.classifierEpochs(), cfg.classifierPath());
-    JsonObject provenance = new JsonObject();
-    provenance.addProperty("data", cfg.data());
-    provenance.addProperty("application_id", spark.sparkContext().applicationId());
-    provenance.addProperty("time", Instant.now().toString());
-    Classifier c =
-        ClassifierTraining.train(
-            shape,
-            LabelledImages.load(
-                spark, cfg.data(), MnistSource.Split.TRAIN, partitions, cfg.classifierLimit()),
-            LabelledImages.load(spark, cfg.data(), MnistSource.Split.TEST, partitions, 0),
-            new ClassifierTraining.Settings(
-                cfg.classifierEpochs(),
-                cfg.classifierBatchSize(),
-                cfg.classifierLr(),
-                cfg.seed(),
-                cfg.classifierShift()),
-            provenance);
-    LOG.info(String.format(Locale.ROOT, "classifier test accuracy %.4f", c.testAccuracy()));
-    System.out.printf(Locale.ROOT, "classifier test accuracy %.4f%n", c.testAccuracy());
-    if (c.testAccuracy() < cfg.minClassifierAccuracy()) {
-      throw new IllegalStateException(
-          String.format(
-              Locale.ROOT,
-              "the classifier reached test accuracy %.4f, below --min-classifier-accuracy %s;"
-                  + " train longer (--classifier-epochs) or on more images",
-              c.testAccuracy(),
-              cfg.values().get("min-classifier-accuracy")));
-    }
-    return c;
-  }
-
   /**
    * Runs a Spark action over the samples; an image the executors refused (wrong size or mode, not a
    * PNG, null bytes) becomes a usage error naming the file, row and field.
    */
-  private static <T> T onSamples(EvaluateConfig cfg, Supplier<T> action) {
+  private static <T> T onSamples(EvaluateConfig cfg, IoSupplier<T> action) throws IOException {
     try {
       return action.get();
+    } catch (BadInputException e) {
+      throw e;
     } catch (Exception e) { // Spark's SparkException is checked, but Scala throws it undeclared
       for (Throwable t = e; t != null; t = t.getCause()) {
         if (t instanceof IllegalArgumentException) {
@@ -301,5 +256,10 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
       }
       throw e;
     }
+  }
+
+  /** A supplier that may read files. */
+  private interface IoSupplier<T> {
+    T get() throws IOException;
   }
 }

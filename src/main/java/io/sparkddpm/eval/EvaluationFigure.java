@@ -28,18 +28,26 @@ final class EvaluationFigure {
   static final int WIDTH = 960;
 
   static final int CHART_HEIGHT = 380;
-  static final int SCALE = 2; // 32x32 samples drawn at 64x64
-  static final int ROW_HEIGHT = ImageSets.SIDE * SCALE + 6;
+  static final int CELL = 64; // each sample drawn at 64x64 (32x32 ones at twice their size)
+  static final int ROW_HEIGHT = CELL + 6;
   static final int LABEL_WIDTH = 150;
 
   private EvaluationFigure() {}
 
-  /** The figure as PNG bytes; {@code examples} holds each predicted class's first samples. */
-  static byte[] render(EvaluateJob.Result r, List<TreeMap<Long, byte[]>> examples, String title) {
+  /**
+   * The figure as PNG bytes; {@code examples} holds each predicted class's first samples, (C, S, S)
+   * pixels of {@code channels} and {@code side}.
+   */
+  static byte[] render(
+      EvaluateJob.Result r,
+      List<TreeMap<Long, byte[]>> examples,
+      String title,
+      int channels,
+      int side) {
     int classes = r.samples().histogram().length;
     int height = CHART_HEIGHT + 30 + classes * ROW_HEIGHT + 10;
     int perRow = examples.stream().mapToInt(TreeMap::size).max().orElse(0);
-    int width = Math.max(WIDTH, LABEL_WIDTH + perRow * (ImageSets.SIDE * SCALE + 4) + 6);
+    int width = Math.max(WIDTH, LABEL_WIDTH + perRow * (CELL + 4) + 6);
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     try {
@@ -66,9 +74,8 @@ final class EvaluationFigure {
             top + ROW_HEIGHT / 2 + 5);
         int x = LABEL_WIDTH;
         for (byte[] pixels : examples.get(c).values()) {
-          g.drawImage(
-              gray(pixels), x, top + 3, ImageSets.SIDE * SCALE, ImageSets.SIDE * SCALE, null);
-          x += ImageSets.SIDE * SCALE + 4;
+          g.drawImage(picture(pixels, channels, side), x, top + 3, CELL, CELL, null);
+          x += CELL + 4;
         }
       }
     } finally {
@@ -117,10 +124,20 @@ final class EvaluationFigure {
     }
   }
 
-  private static BufferedImage gray(byte[] pixels) {
-    BufferedImage img =
-        new BufferedImage(ImageSets.SIDE, ImageSets.SIDE, BufferedImage.TYPE_BYTE_GRAY);
-    img.getRaster().setDataElements(0, 0, ImageSets.SIDE, ImageSets.SIDE, pixels);
+  private static BufferedImage picture(byte[] pixels, int channels, int side) {
+    if (channels == 1) {
+      BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_BYTE_GRAY);
+      img.getRaster().setDataElements(0, 0, side, side, pixels);
+      return img;
+    }
+    BufferedImage img = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+    int plane = side * side;
+    for (int i = 0; i < plane; i++) {
+      int red = pixels[i] & 0xFF;
+      int green = pixels[plane + i] & 0xFF;
+      int blue = pixels[2 * plane + i] & 0xFF;
+      img.setRGB(i % side, i / side, (red << 16) | (green << 8) | blue);
+    }
     return img;
   }
 }

@@ -51,7 +51,7 @@ final class FeatureTask implements FlatMapFunction<Iterator<EvalImage>, FeatureS
     LeNetConfig config = c.config();
     FeatureStats stats =
         new FeatureStats(config.featureDim(), config.numClasses(), blankLevel, examplesPerClass);
-    int pixels = config.sampleSize() * config.sampleSize();
+    int pixels = config.imageBytes();
     try (NDManager manager = io.sparkddpm.model.Engines.pytorch().newBaseManager()) {
       LeNet net = c.build(manager);
       EvalImage[] batch = new EvalImage[BATCH];

@@ -3,14 +3,15 @@ package io.sparkddpm.eval;
 import static org.apache.spark.sql.functions.col;
 
 import io.sparkddpm.base.BadInputException;
-import io.sparkddpm.data.MnistSource;
-import io.sparkddpm.data.PillowResize;
 import io.sparkddpm.io.PngImages;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -26,14 +27,12 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The image sets EvaluateJob scores, as RDDs of 32x32 8-bit images: the samples (SampleJob's
- * Parquet or a folder of PNGs), MNIST images resized exactly as training resizes them (reference
- * and floor), and uniform noise (ceiling). Executors decode and check the sample images; a bad one
- * fails the job with a message naming its file (and row) and the field.
+ * The sample sets EvaluateJob scores, as RDDs of 8-bit images of the samples' shape (gray or RGB,
+ * any square size): the samples (SampleJob's Parquet or a folder of PNGs) and uniform noise
+ * (ceiling); the real images come from {@link LabelledSet}. Executors decode and check the sample
+ * images; a bad one fails the job with a message naming its file (and row) and the field.
  */
 final class ImageSets {
-  static final int SIDE = PillowResize.OUT;
-
   private ImageSets() {}
 
   /** Where the samples are ({@code given} is the --samples value) and in which form. */
@@ -90,8 +89,65 @@ final class ImageSets {
     return out;
   }
 
-  /** The samples as images, numbered in (file, row) order; decoding happens on the executors. */
-  static JavaRDD<EvalImage> samples(SparkSession spark, Source source, int partitions) {
+  /** The samples' shape: the first sample's, which every other must have. */
+  record Shape(int channels, int side) implements java.io.Serializable {
+    @Override
+    public String toString() {
+      return TrainingData.shape(channels, side);
+    }
+  }
+
+  /**
+   * The shape of the first sample (the first PNG file by name, or the first row of the first
+   * Parquet file whose image is not null): 8-bit gray is 1 channel, 8-bit RGB 3.
+   */
+  static Shape shape(SparkSession spark, Source source) throws IOException {
+    byte[] bytes;
+    String where;
+    if (source.kind().equals("png")) {
+      Path first = new Path(source.paths().get(0));
+      where = first.toString();
+      try (var in = first.getFileSystem(spark.sparkContext().hadoopConfiguration()).open(first)) {
+        bytes = in.readAllBytes();
+      }
+    } else {
+      Dataset<Row> df = spark.read().parquet(source.paths().get(0));
+      checkSchema(df.schema(), source);
+      List<Row> first =
+          df.select(col("image.bytes"))
+              .where(col("image.bytes").isNotNull())
+              .limit(1)
+              .collectAsList();
+      if (first.isEmpty()) {
+        throw new BadInputException(
+            "--samples " + source.given() + ": " + source.paths().get(0) + " holds no image");
+      }
+      bytes = (byte[]) first.get(0).get(0);
+      where = source.paths().get(0) + " row 0: image.bytes";
+    }
+    BufferedImage img = read(bytes, where);
+    int channels = img.getType() == BufferedImage.TYPE_BYTE_GRAY ? 1 : 3;
+    if (img.getWidth() != img.getHeight()) {
+      throw new BadInputException(
+          "--samples "
+              + source.given()
+              + ": "
+              + where
+              + " is "
+              + img.getWidth()
+              + "x"
+              + img.getHeight()
+              + "; samples are square, as SampleJob writes them");
+    }
+    return new Shape(channels, img.getWidth());
+  }
+
+  /**
+   * The samples as images of {@code shape}, numbered in (file, row) order; decoding happens on the
+   * executors. A class column (a conditional model's samples) labels them ({@link #checkClasses}).
+   */
+  static JavaRDD<EvalImage> samples(
+      SparkSession spark, Source source, int partitions, Shape shape) {
     if (source.kind().equals("png")) {
       JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       List<String> files = source.paths();
@@ -108,19 +164,19 @@ final class ImageSets {
                 try (var in = p.getFileSystem(conf).open(p)) {
                   bytes = in.readAllBytes();
                 }
-                return decode(f.index(), bytes, f.name());
+                return decode(f.index(), bytes, f.name(), shape);
               });
     }
     Dataset<Row> df = spark.read().parquet(source.paths().toArray(new String[0]));
     checkSchema(df.schema(), source);
     // A conditional model's samples carry the class they were asked for: their label here.
-    boolean classes = Arrays.asList(df.schema().fieldNames()).contains("class");
+    boolean hasClass = Arrays.asList(df.schema().fieldNames()).contains("class");
     Dataset<Row> rows =
         df.select(
                 col("image.bytes").as("png"),
                 col("_metadata.file_path").as("file"),
                 col("_metadata.row_index").as("row"),
-                classes
+                hasClass
                     ? col("class").cast(org.apache.spark.sql.types.DataTypes.LongType).as("class")
                     : org.apache.spark.sql.functions.lit(null).cast("long").as("class"))
             .repartitionByRange(partitions, col("file"), col("row"))
@@ -134,17 +190,45 @@ final class ImageSets {
               if (r.isNullAt(0)) {
                 throw new IllegalArgumentException(where + " is null");
               }
-              EvalImage image = decode(pair._2(), (byte[]) r.get(0), where);
+              EvalImage image = decode(pair._2(), (byte[]) r.get(0), where, shape);
               if (r.isNullAt(3)) {
                 return image;
               }
               long label = r.getLong(3);
-              if (label < 0 || label > 9) {
+              if (label < 0 || label > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException(
-                    r.getString(1) + " row " + r.getLong(2) + ": class " + label + " is not 0..9");
+                    r.getString(1) + " row " + r.getLong(2) + ": class " + label + " is negative");
               }
               return new EvalImage(image.index(), (int) label, image.pixels());
             });
+  }
+
+  /**
+   * Checks that the samples' class column, if any, holds classes of the classifier ({@code 0 ..
+   * classes-1}); the first that does not is named by file and row.
+   */
+  static void checkClasses(SparkSession spark, Source source, int classes) {
+    if (!source.kind().equals("parquet")) {
+      return;
+    }
+    Dataset<Row> df = spark.read().parquet(source.paths().toArray(new String[0]));
+    if (!Arrays.asList(df.schema().fieldNames()).contains("class")) {
+      return;
+    }
+    List<Row> bad =
+        df.where(col("class").geq(classes))
+            .select(col("_metadata.file_path"), col("_metadata.row_index"), col("class"))
+            .orderBy(col("_metadata.file_path"), col("_metadata.row_index"))
+            .limit(1)
+            .collectAsList();
+    if (!bad.isEmpty()) {
+      Row r = bad.get(0);
+      throw new BadInputException(
+          String.format(
+              "--samples %s: %s row %d: class %s is not 0..%d, the classes of the classifier"
+                  + " (and of --data)",
+              source.given(), r.getString(0), r.getLong(1), r.get(2), classes - 1));
+    }
   }
 
   private record Named(long index, String name) implements java.io.Serializable {}
@@ -182,38 +266,80 @@ final class ImageSets {
     }
   }
 
-  /** A 32x32 8-bit grayscale PNG's pixels; anything else is refused, naming {@code where}. */
-  static EvalImage decode(long index, byte[] png, String where) {
-    PngImages.GrayImage img;
+  private static BufferedImage read(byte[] bytes, String where) {
     try {
-      img = PngImages.decode(png);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+      ImageIO.setUseCache(false); // decode in memory, no temp files on the executor
+      BufferedImage img = ImageIO.read(new ByteArrayInputStream(bytes));
+      if (img != null) {
+        return img;
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException(where + ": not a decodable PNG (" + e + ")", e);
     }
-    if (img.width() != SIDE || img.height() != SIDE) {
+    throw new IllegalArgumentException(where + ": not a decodable PNG");
+  }
+
+  /**
+   * The pixels of a PNG of {@code shape} (8-bit gray, or 8-bit RGB without alpha); anything else is
+   * refused, naming {@code where}.
+   */
+  static EvalImage decode(long index, byte[] png, String where, Shape shape) {
+    int side = shape.side();
+    byte[] pixels;
+    int width;
+    int height;
+    if (shape.channels() == 1) {
+      PngImages.GrayImage img;
+      try {
+        img = PngImages.decode(png);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+      }
+      width = img.width();
+      height = img.height();
+      pixels = img.pixels();
+    } else {
+      BufferedImage img = read(png, where);
+      if (img.getType() != BufferedImage.TYPE_3BYTE_BGR) {
+        throw new IllegalArgumentException(
+            where
+                + ": expected an 8-bit RGB PNG without alpha (as the first sample), got"
+                + " BufferedImage type "
+                + img.getType()
+                + " with "
+                + img.getColorModel().getNumComponents()
+                + " components");
+      }
+      width = img.getWidth();
+      height = img.getHeight();
+      pixels = new byte[3 * width * height];
+      int[] band = new int[width * height];
+      for (int c = 0; c < 3; c++) {
+        img.getRaster().getSamples(0, 0, width, height, c, band); // band 0 is red
+        for (int i = 0; i < band.length; i++) {
+          pixels[c * band.length + i] = (byte) band[i];
+        }
+      }
+    }
+    if (width != side || height != side) {
       throw new IllegalArgumentException(
           where
               + ": expected a "
-              + SIDE
+              + side
               + "x"
-              + SIDE
+              + side
               + " image (as SampleJob writes), got "
-              + img.width()
+              + width
               + "x"
-              + img.height());
+              + height);
     }
-    return new EvalImage(index, -1, img.pixels());
-  }
-
-  /** The first {@code limit} images of an MNIST split (0: all), resized to 32x32, labelled. */
-  static JavaRDD<EvalImage> mnist(
-      SparkSession spark, String data, MnistSource.Split split, int partitions, long limit) {
-    return MnistSource.load(spark, data, split, partitions, limit)
-        .map(m -> new EvalImage(m.index(), m.label(), PillowResize.resize(m.pixels())));
+    return new EvalImage(index, -1, pixels);
   }
 
   /** {@code count} images of independent uniform pixels 0..255; image i depends on (seed, i). */
-  static JavaRDD<EvalImage> noise(SparkSession spark, long count, long seed, int partitions) {
+  static JavaRDD<EvalImage> noise(
+      SparkSession spark, long count, long seed, int partitions, Shape shape) {
+    int bytes = shape.channels() * shape.side() * shape.side();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     List<Long> indices = new ArrayList<>();
     for (long i = 0; i < count; i++) {
@@ -223,7 +349,7 @@ final class ImageSets {
         .map(
             i -> {
               SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
-              byte[] pixels = new byte[SIDE * SIDE];
+              byte[] pixels = new byte[bytes];
               for (int k = 0; k < pixels.length; k++) {
                 pixels[k] = (byte) r.nextInt(256);
               }

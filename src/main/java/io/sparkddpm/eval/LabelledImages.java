@@ -1,40 +1,48 @@
 package io.sparkddpm.eval;
 
-import io.sparkddpm.data.MnistImage;
-import io.sparkddpm.data.MnistSource;
-import io.sparkddpm.data.PillowResize;
 import java.util.List;
-import org.apache.spark.sql.SparkSession;
+import org.apache.spark.api.java.JavaRDD;
 
 /**
- * A split of MNIST on the driver, resized to 32x32 exactly as training resizes it: the classifier's
- * training and test data.
+ * A part of the labelled data set on the driver, in the samples' channels and size (resized as
+ * training resizes): the classifier's training and test data.
  *
- * @param pixels {@code count * 1024} 8-bit pixels, image after image
- * @param labels the digits
+ * @param pixels {@code count * imageBytes} 8-bit pixels, (C, H, W) image after image
+ * @param labels the classes
+ * @param channels 1 or 3
+ * @param side width and height
  */
-record LabelledImages(byte[] pixels, int[] labels) {
-  static final int SIDE = PillowResize.OUT;
-  static final int PIXELS = SIDE * SIDE;
-
+record LabelledImages(byte[] pixels, int[] labels, int channels, int side) {
   int count() {
     return labels.length;
   }
 
-  /** The first {@code limit} images of a split (0: all), read through {@link MnistSource}. */
-  static LabelledImages load(
-      SparkSession spark, String data, MnistSource.Split split, int partitions, long limit) {
-    List<MnistImage> images =
-        MnistSource.load(spark, data, split, partitions, limit)
-            .sortBy(MnistImage::index, true, partitions)
-            .collect();
-    byte[] pixels = new byte[images.size() * PIXELS];
-    int[] labels = new int[images.size()];
+  /** Bytes of one image. */
+  int imageBytes() {
+    return channels * side * side;
+  }
+
+  /** The largest label + 1. */
+  int classes() {
+    int max = -1;
+    for (int l : labels) {
+      max = Math.max(max, l);
+    }
+    return max + 1;
+  }
+
+  /** Collects {@code images} in index order; each must have {@code channels * side^2} pixels. */
+  static LabelledImages collect(JavaRDD<EvalImage> images, int channels, int side) {
+    List<EvalImage> list =
+        images.sortBy(EvalImage::index, true, images.getNumPartitions()).collect();
+    int bytes = channels * side * side;
+    byte[] pixels = new byte[list.size() * bytes];
+    int[] labels = new int[list.size()];
     for (int i = 0; i < labels.length; i++) {
-      MnistImage m = images.get(i);
-      System.arraycopy(PillowResize.resize(m.pixels()), 0, pixels, i * PIXELS, PIXELS);
+      EvalImage m = list.get(i);
+      System.arraycopy(m.pixels(), 0, pixels, i * bytes, bytes);
       labels[i] = m.label();
     }
-    return new LabelledImages(pixels, labels);
+    return new LabelledImages(pixels, labels, channels, side);
   }
 }

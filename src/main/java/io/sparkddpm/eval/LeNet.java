@@ -19,7 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A LeNet-5-style MNIST classifier (LeCun et al. 1998, with ReLU and max pooling): two 5x5
+ * A LeNet-5-style image classifier (LeCun et al. 1998, with ReLU and max pooling): two 5x5
  * convolutions each followed by a 2x2 max pool, then three fully connected layers. The forward pass
  * returns the logits and the penultimate layer's activations, the features EvaluateJob compares.
  *
@@ -57,22 +57,22 @@ public final class LeNet extends AbstractBlock {
     return config;
   }
 
-  /** Initialises the parameters for inputs of shape (B, 1, side, side). */
+  /** Initialises the parameters for inputs of shape (B, C, side, side). */
   public void initialize(NDManager manager) {
-    initialize(
-        manager, DataType.FLOAT32, new Shape(1, 1, config.sampleSize(), config.sampleSize()));
+    int side = config.sampleSize();
+    initialize(manager, DataType.FLOAT32, new Shape(1, config.inChannels(), side, side));
   }
 
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray x = inputs.singletonOrThrow(); // (B, 1, 32, 32)
+    NDArray x = inputs.singletonOrThrow(); // (B, C, 32, 32), shapes below for 32
     x = pool(Activation.relu(conv1.forward(ps, new NDList(x), training).head())); // (B, 16, 14, 14)
     x = pool(Activation.relu(conv2.forward(ps, new NDList(x), training).head())); // (B, 32, 5, 5)
     x = x.reshape(x.getShape().get(0), -1); // (B, 800)
     x = Activation.relu(fc1.forward(ps, new NDList(x), training).head()); // (B, 120)
     NDArray features = Activation.relu(fc2.forward(ps, new NDList(x), training).head()); // (B, 84)
-    NDArray logits = fc3.forward(ps, new NDList(features), training).head(); // (B, 10)
+    NDArray logits = fc3.forward(ps, new NDList(features), training).head(); // (B, classes)
     return new NDList(logits, features);
   }
 
@@ -92,7 +92,7 @@ public final class LeNet extends AbstractBlock {
     int side = config.sampleSize();
     int mid = (side - 4) / 2;
     int pooled = config.pooledSide();
-    conv1.initialize(manager, dataType, new Shape(b, 1, side, side));
+    conv1.initialize(manager, dataType, new Shape(b, config.inChannels(), side, side));
     conv2.initialize(manager, dataType, new Shape(b, config.conv1(), mid, mid));
     fc1.initialize(manager, dataType, new Shape(b, (long) config.conv2() * pooled * pooled));
     fc2.initialize(manager, dataType, new Shape(b, config.fc1()));

@@ -12,14 +12,16 @@ import java.util.Map;
  * The shape of the {@link LeNet} classifier, stored as {@code config.json} beside its weights
  * (through {@link ConfigJson}: every shape key is required, unknown keys are refused).
  *
- * @param sampleSize input side in pixels (MNIST resized as training resizes it: 32)
+ * @param sampleSize input side in pixels: the samples' (MNIST resized as training resizes it: 32)
+ * @param inChannels input channels: 1 (gray) or 3 (RGB), the samples'
  * @param conv1 filters of the first 5x5 convolution
  * @param conv2 filters of the second 5x5 convolution
  * @param fc1 units of the first fully connected layer
  * @param fc2 units of the penultimate layer: the feature dimension of the Fréchet distance
- * @param numClasses output classes (the ten digits)
+ * @param numClasses output classes: the data set's (the ten digits for MNIST)
  */
-public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2, int numClasses) {
+public record LeNetConfig(
+    int sampleSize, int inChannels, int conv1, int conv2, int fc1, int fc2, int numClasses) {
   /** Name under which the config is stored, as diffusers and transformers name theirs. */
   public static final String FILE = "config.json";
 
@@ -33,6 +35,9 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
   private static final class Stored {
     @SerializedName("sample_size")
     Integer sampleSize;
+
+    @SerializedName("in_channels")
+    Integer inChannels = 1; // absent from the classifiers written before RGB data
 
     @SerializedName("conv1_channels")
     Integer conv1;
@@ -52,6 +57,9 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
     @SerializedName("test_accuracy")
     JsonElement testAccuracy = JsonNull.INSTANCE;
 
+    @SerializedName("data")
+    JsonElement data = JsonNull.INSTANCE; // TrainingData; absent from older classifiers
+
     @SerializedName("training")
     JsonElement training = JsonNull.INSTANCE;
   }
@@ -64,6 +72,10 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
               + " 32), got "
               + sampleSize);
     }
+    if (inChannels != 1 && inChannels != 3) {
+      throw new IllegalArgumentException(
+          "in_channels must be 1 (gray) or 3 (RGB), got " + inChannels);
+    }
     if (conv1 < 1 || conv2 < 1 || fc1 < 1 || fc2 < 1 || numClasses < 2) {
       throw new IllegalArgumentException(
           String.format(
@@ -73,9 +85,25 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
     }
   }
 
+  /** A gray classifier: the shape every classifier had before RGB data. */
+  public LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2, int numClasses) {
+    this(sampleSize, 1, conv1, conv2, fc1, fc2, numClasses);
+  }
+
   /** LeNet-5's layer sizes with wider convolutions (16 and 32 filters), for 32x32 MNIST. */
   public static LeNetConfig defaults() {
-    return new LeNetConfig(32, 16, 32, 120, 84, 10);
+    return new LeNetConfig(32, 1, 16, 32, 120, 84, 10);
+  }
+
+  /** The default layers for images of {@code channels} x {@code side}^2 in {@code classes}. */
+  public static LeNetConfig forImages(int channels, int side, int classes) {
+    LeNetConfig d = defaults();
+    return new LeNetConfig(side, channels, d.conv1, d.conv2, d.fc1, d.fc2, classes);
+  }
+
+  /** Bytes of one input image: channels x side x side. */
+  public int imageBytes() {
+    return inChannels * sampleSize * sampleSize;
   }
 
   /** Side of the feature map after the second pooling. */
@@ -90,14 +118,21 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
 
   /** The config as JSON, with the test accuracy and training provenance when known. */
   public JsonObject toJson(double testAccuracy, JsonObject training) {
+    return toJson(testAccuracy, JsonNull.INSTANCE, training);
+  }
+
+  /** The config as JSON, also with the record of the data it was trained on. */
+  public JsonObject toJson(double testAccuracy, JsonElement data, JsonObject training) {
     Stored s = new Stored();
     s.sampleSize = sampleSize;
+    s.inChannels = inChannels;
     s.conv1 = conv1;
     s.conv2 = conv2;
     s.fc1 = fc1;
     s.fc2 = fc2;
     s.numClasses = numClasses;
     s.testAccuracy = new JsonPrimitive(testAccuracy);
+    s.data = data;
     s.training = training;
     JsonObject o = new JsonObject();
     o.addProperty("_class_name", CLASS_NAME);
@@ -114,7 +149,9 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
         CLASS_NAME,
         Stored.class,
         FIXED,
-        s -> new LeNetConfig(s.sampleSize, s.conv1, s.conv2, s.fc1, s.fc2, s.numClasses));
+        s ->
+            new LeNetConfig(
+                s.sampleSize, s.inChannels, s.conv1, s.conv2, s.fc1, s.fc2, s.numClasses));
   }
 
   /** The stored test accuracy, or NaN if the file has none. */
@@ -122,5 +159,10 @@ public record LeNetConfig(int sampleSize, int conv1, int conv2, int fc1, int fc2
     JsonElement e =
         ConfigJson.read(json, FILE, CLASS_NAME, Stored.class, FIXED, s -> s.testAccuracy);
     return e.isJsonNull() ? Double.NaN : e.getAsDouble();
+  }
+
+  /** The stored record of the training data, or JSON null if the file has none. */
+  public static JsonElement data(String json) {
+    return ConfigJson.read(json, FILE, CLASS_NAME, Stored.class, FIXED, s -> s.data);
   }
 }

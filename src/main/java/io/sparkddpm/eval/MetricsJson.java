@@ -17,6 +17,7 @@ final class MetricsJson {
       JavaSparkContext sc,
       EvaluateConfig cfg,
       ImageSets.Source source,
+      LabelledSet data,
       EvaluateJob.Result r,
       FeatureStats reference,
       Classifier classifier) {
@@ -38,12 +39,15 @@ final class MetricsJson {
       samples.add("conditional_accuracy_per_class", perClass);
     }
     o.add("samples", samples);
-    o.add("floor", r.floor().toJson("the first " + r.floor().count() + " MNIST training images"));
+    o.add(
+        "floor",
+        r.floor().toJson("the first " + r.floor().count() + " of the " + data.describe(false)));
     o.add(
         "ceiling",
         r.ceiling().toJson(r.ceiling().count() + " images of uniform noise (pixels 0..255)"));
     JsonObject ref = new JsonObject();
-    ref.addProperty("description", "MNIST test images, resized 28->32 as training resizes");
+    ref.addProperty(
+        "description", "the " + data.describe(true) + ", resized as TrainJob resizes them");
     ref.addProperty("count", reference.count);
     ref.addProperty("classifier_accuracy", reference.correct / (double) reference.labelled);
     o.add("reference", ref);
@@ -52,6 +56,10 @@ final class MetricsJson {
     c.addProperty("trained_by_this_run", r.classifierTrained());
     c.addProperty("test_accuracy", classifier.testAccuracy());
     c.addProperty("feature_dim", classifier.config().featureDim());
+    c.addProperty("classes", classifier.config().numClasses());
+    c.addProperty("in_channels", classifier.config().inChannels());
+    c.addProperty("sample_size", classifier.config().sampleSize());
+    classifier.trainedOn().ifPresent(d -> c.addProperty("trained_on", d.path()));
     o.add("classifier", c);
     JsonObject d = new JsonObject();
     d.addProperty(
@@ -61,7 +69,14 @@ final class MetricsJson {
     d.addProperty("confidence_threshold", FeatureStats.CONFIDENT);
     d.addProperty("blank_level", cfg.blankLevel());
     d.addProperty("blank", "brightest pixel (0..255) below blank_level");
-    d.addProperty("class_entropy", "bits; log2(10) = 3.32 for a uniform histogram");
+    int k = classifier.config().numClasses();
+    d.addProperty(
+        "class_entropy",
+        String.format(
+            java.util.Locale.ROOT,
+            "bits; log2(%d) = %.2f for a uniform histogram",
+            k,
+            Math.log(k) / Math.log(2)));
     o.add("definitions", d);
     o.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
     o.addProperty("application_id", sc.sc().applicationId());

@@ -4,7 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 
 /**
- * The quality numbers of one image set against the reference (MNIST test) set.
+ * The quality numbers of one image set against the reference set (the test images of --data).
  *
  * @param count images in the set
  * @param fid Fréchet distance between the set's and the reference's penultimate features
@@ -13,8 +13,8 @@ import com.google.gson.JsonObject;
  *     FeatureStats#CONFIDENT}
  * @param blankFraction fraction of images whose brightest pixel is below the blank level
  * @param histogram images per predicted class
- * @param entropyBits entropy of the predicted-class distribution in bits (log2 10 = 3.32 when
- *     uniform, 0 when every image gets the same class)
+ * @param entropyBits entropy of the predicted-class distribution in bits (log2 classes, 3.32 for
+ *     ten, when uniform, 0 when every image gets the same class)
  * @param accuracy fraction predicted as labelled, NaN for unlabelled sets; for samples of a
  *     conditional model (labelled by the class asked for) the conditional accuracy
  * @param accuracyPerClass {@code accuracy} among the images labelled with each class (NaN where

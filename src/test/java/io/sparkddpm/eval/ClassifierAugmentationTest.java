@@ -6,16 +6,16 @@ import org.junit.jupiter.api.Test;
 
 /** The classifier recipe's pieces that need no training: the shift and the cosine decay. */
 class ClassifierAugmentationTest {
-  private static final int SIDE = LabelledImages.SIDE;
+  private static final int SIDE = 32;
 
   @Test
   void shiftMovesEveryPixelAndFillsTheUncoveredBorderWithBlack() {
-    byte[] image = new byte[LabelledImages.PIXELS];
+    byte[] image = new byte[SIDE * SIDE];
     for (int i = 0; i < image.length; i++) {
       image[i] = (byte) (1 + i % 250);
     }
-    float[] out = new float[LabelledImages.PIXELS + 3];
-    ClassifierTraining.shifted(image, 0, 2, -1, out, 3); // right 2, up 1
+    float[] out = new float[SIDE * SIDE + 3];
+    ClassifierTraining.shifted(image, 0, 1, SIDE, 2, -1, out, 3); // right 2, up 1
     for (int r = 0; r < SIDE; r++) {
       for (int c = 0; c < SIDE; c++) {
         int sr = r + 1;
@@ -25,8 +25,8 @@ class ClassifierAugmentationTest {
         assertEquals(expected, out[3 + r * SIDE + c], "row " + r + " column " + c);
       }
     }
-    float[] same = new float[LabelledImages.PIXELS];
-    ClassifierTraining.shifted(image, 0, 0, 0, same, 0);
+    float[] same = new float[SIDE * SIDE];
+    ClassifierTraining.shifted(image, 0, 1, SIDE, 0, 0, same, 0);
     for (int i = 0; i < image.length; i++) {
       assertEquals((image[i] & 0xFF) / 255f, same[i]);
     }

@@ -1,7 +1,6 @@
 package io.sparkddpm.eval;
 
 import com.google.gson.JsonObject;
-import io.sparkddpm.data.MnistSource;
 import java.util.Locale;
 import org.apache.spark.sql.SparkSession;
 
@@ -13,15 +12,18 @@ import org.apache.spark.sql.SparkSession;
  * [lr=1e-3]}; prints the test accuracy after each epoch and the total time.
  */
 public final class ClassifierRecipe {
+  private static final int PIXELS = 32 * 32;
+  private static final ImageSets.Shape SHAPE = new ImageSets.Shape(1, 32);
+
   private ClassifierRecipe() {}
 
   /** Uniform pixels 0..255 as EvaluateJob's ceiling draws them (ImageSets.noise). */
   private static byte[] noise(int count, long seed) {
-    byte[] pixels = new byte[count * LabelledImages.PIXELS];
+    byte[] pixels = new byte[count * PIXELS];
     for (int i = 0; i < count; i++) {
       java.util.SplittableRandom r = new java.util.SplittableRandom(seed * 0x9E3779B97F4A7C15L + i);
-      for (int k = 0; k < LabelledImages.PIXELS; k++) {
-        pixels[i * LabelledImages.PIXELS + k] = (byte) r.nextInt(256);
+      for (int k = 0; k < PIXELS; k++) {
+        pixels[i * PIXELS + k] = (byte) r.nextInt(256);
       }
     }
     return pixels;
@@ -35,8 +37,8 @@ public final class ClassifierRecipe {
       double sum = 0;
       for (int start = 0; start < n; start += 500) {
         int b = Math.min(500, n - start);
-        byte[] batch = new byte[b * LabelledImages.PIXELS];
-        System.arraycopy(pixels, start * LabelledImages.PIXELS, batch, 0, batch.length);
+        byte[] batch = new byte[b * PIXELS];
+        System.arraycopy(pixels, start * PIXELS, batch, 0, batch.length);
         float[] probs = Classifier.predict(net, manager, batch, b).probabilities();
         for (int i = 0; i < b; i++) {
           sum += probs[i * classes + FeatureStats.argmax(probs, i * classes, classes)];
@@ -47,7 +49,7 @@ public final class ClassifierRecipe {
   }
 
   /** Trains once and prints the result. */
-  public static void main(String[] args) {
+  public static void main(String[] args) throws java.io.IOException {
     String data = args[0];
     long seed = Long.parseLong(args[1]);
     int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 8;
@@ -62,8 +64,13 @@ public final class ClassifierRecipe {
             .config("spark.ui.enabled", "false")
             .getOrCreate();
     try {
-      LabelledImages train = LabelledImages.load(spark, data, MnistSource.Split.TRAIN, 1, limit);
-      LabelledImages test = LabelledImages.load(spark, data, MnistSource.Split.TEST, 1, 0);
+      LabelledSet set =
+          LabelledSet.locate(
+              spark.sparkContext().hadoopConfiguration(),
+              data,
+              io.sparkddpm.data.ImageSource.Columns.DEFAULT);
+      LabelledImages train = LabelledImages.collect(set.part(spark, false, SHAPE, 1, limit), 1, 32);
+      LabelledImages test = LabelledImages.collect(set.part(spark, true, SHAPE, 1, 0), 1, 32);
       long started = System.nanoTime();
       Classifier c =
           ClassifierTraining.train(
@@ -71,6 +78,7 @@ public final class ClassifierRecipe {
               train,
               test,
               new ClassifierTraining.Settings(epochs, batch, lr, seed, shift),
+              set.record(spark.sparkContext().hadoopConfiguration(), SHAPE, 10),
               new JsonObject());
       double seconds = (System.nanoTime() - started) / 1e9;
       System.out.printf(

@@ -9,7 +9,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.sparkddpm.SparkSessionTestBase;
 import io.sparkddpm.data.IdxFiles;
-import io.sparkddpm.data.MnistSource;
 import io.sparkddpm.io.PngImages;
 import io.sparkddpm.io.SampleParquet;
 import java.awt.image.BufferedImage;
@@ -87,13 +86,7 @@ class EvaluateJobTest extends SparkSessionTestBase {
    * box-blurred 3x3 twice: recognisable digits, but not the data's sharp strokes.
    */
   static List<byte[]> blurredTestImages() {
-    LabelledImages test =
-        LabelledImages.load(
-            spark,
-            IdxFiles.projectDir().resolve("data/mnist").toString(),
-            MnistSource.Split.TEST,
-            2,
-            5000 + N);
+    LabelledImages test = mnistTest(5000 + N);
     List<byte[]> out = new ArrayList<>();
     for (int i = 5000; i < 5000 + N; i++) {
       byte[] img = new byte[1024];
@@ -101,6 +94,17 @@ class EvaluateJobTest extends SparkSessionTestBase {
       out.add(boxBlur(boxBlur(img)));
     }
     return out;
+  }
+
+  /** The first {@code limit} MNIST test images, resized to 32x32 as EvaluateJob reads them. */
+  static LabelledImages mnistTest(long limit) {
+    LabelledSet mnist =
+        LabelledSet.locate(
+            spark.sparkContext().hadoopConfiguration(),
+            IdxFiles.projectDir().resolve("data/mnist").toString(),
+            io.sparkddpm.data.ImageSource.Columns.DEFAULT);
+    return LabelledImages.collect(
+        mnist.part(spark, true, new ImageSets.Shape(1, 32), 2, limit), 1, 32);
   }
 
   static byte[] boxBlur(byte[] img) {
@@ -209,13 +213,7 @@ class EvaluateJobTest extends SparkSessionTestBase {
   void samplesWithAClassColumnReportConditionalAccuracyOverallAndPerClass() throws IOException {
     // "Samples" that are real MNIST test images (5000..5299), asked for their true digit, then
     // for a shuffled one: the classifier's accuracy, then about 1 in 10.
-    LabelledImages test =
-        LabelledImages.load(
-            spark,
-            IdxFiles.projectDir().resolve("data/mnist").toString(),
-            MnistSource.Split.TEST,
-            2,
-            5000 + N);
+    LabelledImages test = mnistTest(5000 + N);
     int[] labels = Arrays.copyOfRange(test.labels(), 5000, 5000 + N);
     int[] shuffled = labels.clone();
     java.util.Random random = new java.util.Random(3);

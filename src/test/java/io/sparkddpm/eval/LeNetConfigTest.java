@@ -47,4 +47,17 @@ class LeNetConfigTest {
     assertTrue(
         refused(json.replace("\"sample_size\":28", "\"sample_size\":30")).contains("sample_size"));
   }
+
+  @Test
+  void aConfigWrittenBeforeRgbDataReadsAsGrayWithoutADataRecord() {
+    String json = stored().replaceAll(",?\"in_channels\":1", "").replaceAll(",?\"data\":null", "");
+    assertTrue(!json.contains("in_channels") && !json.contains("\"data\""), json);
+    assertEquals(SMALL, LeNetConfig.fromJson(json, "c.json"));
+    assertEquals(1, LeNetConfig.fromJson(json, "c.json").inChannels());
+    assertTrue(LeNetConfig.data(json).isJsonNull());
+    LeNetConfig rgb = LeNetConfig.forImages(3, 64, 5);
+    assertEquals(rgb, LeNetConfig.fromJson(rgb.toJson(0.9, new JsonObject()).toString(), "c.json"));
+    assertEquals(3 * 64 * 64, rgb.imageBytes());
+    assertTrue(refused(json.replace("{", "{\"in_channels\":2,")).contains("in_channels"));
+  }
 }
