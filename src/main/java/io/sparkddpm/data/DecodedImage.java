@@ -38,6 +38,35 @@ public record DecodedImage(int width, int height, int channels, byte[] pixels)
     return new DecodedImage(MnistImage.SIDE, MnistImage.SIDE, 1, image.pixels());
   }
 
+  /** {@code image}'s (C, H, W) pixels interleaved as (H, W, C). */
+  public static DecodedImage ofChw(DataImage image) {
+    int c = image.channels();
+    int plane = image.height() * image.width();
+    byte[] chw = image.pixels();
+    byte[] hwc = c == 1 ? chw : new byte[chw.length];
+    for (int ch = 0; c > 1 && ch < c; ch++) {
+      for (int p = 0; p < plane; p++) {
+        hwc[p * c + ch] = chw[ch * plane + p];
+      }
+    }
+    return new DecodedImage(image.width(), image.height(), c, hwc);
+  }
+
+  /** The pixels as (C, H, W), a new array for RGB, this image's own for gray. */
+  public byte[] chw() {
+    int plane = height * width;
+    if (channels == 1) {
+      return pixels;
+    }
+    byte[] out = new byte[pixels.length];
+    for (int ch = 0; ch < channels; ch++) {
+      for (int p = 0; p < plane; p++) {
+        out[ch * plane + p] = pixels[p * channels + ch];
+      }
+    }
+    return out;
+  }
+
   /** Sample {@code c} of pixel ({@code y}, {@code x}) as 0..255. */
   public int get(int y, int x, int c) {
     return pixels[(y * width + x) * channels + c] & 0xFF;

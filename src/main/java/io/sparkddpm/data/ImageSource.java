@@ -28,7 +28,10 @@ import org.apache.spark.util.SerializableConfiguration;
 public final class ImageSource {
   private ImageSource() {}
 
-  /** The images the model takes: {@code channels} (1 = L, 3 = RGB) of {@code side}^2 pixels. */
+  /**
+   * The images the model takes: {@code channels} (1 = L, 3 = RGB), resized so that the shorter side
+   * is {@code side} (the crop to {@code side}x{@code side} comes later, per epoch).
+   */
   public record Target(int channels, int side) implements Serializable {
     private static final long serialVersionUID = 1L;
 
@@ -53,7 +56,7 @@ public final class ImageSource {
 
   /**
    * The first {@code limit} images ({@code 0}: all) of {@code path} in {@code partitions}
-   * partitions, each image converted to {@code target}.
+   * partitions, each image converted to {@code target}'s channels and resized to its side.
    *
    * @throws IllegalArgumentException naming the file and field when the driver finds the data
    *     unusable; a task that finds a bad image throws one naming its file, row and field
@@ -94,7 +97,6 @@ public final class ImageSource {
                   + " in_channels "
                   + target.channels());
         }
-        fitsIdx(path, target);
         return MnistSource.load(spark, root.toString(), split, partitions, limit)
             .map(m -> fit(m, target));
       }
@@ -178,60 +180,33 @@ public final class ImageSource {
     return limit > 0 ? Math.min(limit, total) : total;
   }
 
-  // ---- preprocessing: the wiring point for data.Preprocess -----------------------------------
-  // Until the preprocessing of issue 23 (--resolution, crops, flips) lands, an image is taken as
-  // it is when its size is the model's sample_size, and a 28x28 one is resized to 32 with
-  // PillowResize (MNIST's path); any other size is refused naming both sizes. Replace the two
-  // fit(...) bodies below with calls to Preprocess.
+  // ---- preprocessing, stage 1 ------------------------------------------------------------------
+  // A task resizes each image once, as it reads it: the shorter side to the target's side with
+  // Pillow's bilinear filter (Preprocess#resize, torchvision's Resize(N) on a PIL image). The crop
+  // to NxN and the flip depend on the epoch and are applied when a batch reads the image (Shard).
 
-  private static void fitsIdx(String path, Target target) {
-    if (target.side() != PillowResize.OUT && target.side() != MnistImage.SIDE) {
-      throw new IllegalArgumentException(
-          path
-              + " holds 28x28 IDX images (trained at 28 or resized to 32) but the model"
-              + " (--model-config) has sample_size "
-              + target.side());
-    }
-  }
-
-  /** An IDX image in the model's size. */
+  /** An IDX image resized for the model (28x28 stays as it is for a 28 model). */
   static DataImage fit(MnistImage m, Target target) {
-    byte[] pixels = m.pixels();
-    int side = MnistImage.SIDE;
-    if (target.side() != side) {
-      pixels = PillowResize.resize(pixels);
-      side = PillowResize.OUT;
-    }
-    return new DataImage(m.index(), m.label(), 1, side, side, pixels);
+    return resized(DataImage.of(m), target);
   }
 
-  /** Decodes {@code bytes} (named {@code where} in messages) into the model's channels and size. */
+  /** Decodes {@code bytes} (named {@code where} in messages) and resizes it for the model. */
   static DataImage fit(byte[] bytes, long index, int label, Target target, String where) {
     ImageDecoder.Decoded d = ImageDecoder.decode(bytes, target.channels(), where);
-    int side = target.side();
-    if (d.height() == side && d.width() == side) {
-      return new DataImage(index, label, target.channels(), side, side, d.pixels());
+    return resized(
+        new DataImage(index, label, target.channels(), d.height(), d.width(), d.pixels()), target);
+  }
+
+  /** {@code image} with its shorter side resized to {@code target.side()}, Pillow-exact. */
+  public static DataImage resized(DataImage image, Target target) {
+    // Stage 1 depends on the resolution only; the crop and flip flags do not matter here.
+    Preprocess resize = new Preprocess(target.side(), true, false, PixelRange.MINUS_ONE_TO_ONE);
+    int[] size = resize.resizedSize(image.width(), image.height());
+    if (size[0] == image.width() && size[1] == image.height()) {
+      return image; // Pillow does not resample an axis whose size is kept
     }
-    if (d.height() == MnistImage.SIDE && d.width() == MnistImage.SIDE && side == PillowResize.OUT) {
-      int plane = MnistImage.PIXELS;
-      byte[] out = new byte[target.channels() * side * side];
-      byte[] src = new byte[plane];
-      byte[] dst = new byte[side * side];
-      for (int c = 0; c < target.channels(); c++) {
-        System.arraycopy(d.pixels(), c * plane, src, 0, plane);
-        PillowResize.resize(src, dst); // Pillow resizes each band alike
-        System.arraycopy(dst, 0, out, c * dst.length, dst.length);
-      }
-      return new DataImage(index, label, target.channels(), side, side, out);
-    }
-    throw new IllegalArgumentException(
-        where
-            + " is "
-            + d.width()
-            + "x"
-            + d.height()
-            + " but the model (--model-config) has sample_size "
-            + side
-            + " (images of that size, or 28x28 for 32, are read as they are)");
+    DecodedImage out = resize.resize(DecodedImage.ofChw(image));
+    return new DataImage(
+        image.index(), image.label(), out.channels(), out.height(), out.width(), out.chw());
   }
 }

@@ -10,11 +10,12 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * 8-bit grayscale PNGs: one image, a grid of images, and a grid of reverse-process trajectories.
+ * 8-bit gray and RGB PNGs: one image, a grid of images, and a grid of reverse-process trajectories.
  *
- * <p>Images are written as {@link BufferedImage#TYPE_BYTE_GRAY}, so PIL opens them in mode "L" and
- * Hugging Face {@code datasets} shows them as MNIST does. Pixels are row-major, one unsigned byte
- * each (0 black, 255 white).
+ * <p>Gray images are written as {@link BufferedImage#TYPE_BYTE_GRAY}, so PIL opens them in mode "L"
+ * and Hugging Face {@code datasets} shows them as MNIST does; 3-channel images as 8-bit RGB (mode
+ * "RGB"), given planar ((3, H, W), as the model outputs them). Pixels are row-major, one unsigned
+ * byte each (0 black, 255 white).
  */
 public final class PngImages {
   private PngImages() {}
@@ -62,6 +63,50 @@ public final class PngImages {
     return toPng(image);
   }
 
+  /**
+   * Encodes a planar image of {@code channels} (1: gray, as {@link #encode(int, int, byte[])}; 3:
+   * RGB, as {@link #encodeRgb}), (C, H, W) unsigned bytes as the model's output is laid out.
+   */
+  public static byte[] encodePlanar(int channels, int width, int height, byte[] chw) {
+    return switch (channels) {
+      case 1 -> encode(width, height, chw);
+      case 3 -> encodeRgb(width, height, chw);
+      default -> throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+    };
+  }
+
+  /**
+   * The (C, H, W) pixels of a PNG that {@link #encodePlanar} wrote with {@code channels}.
+   *
+   * @throws IllegalArgumentException if the bytes do not decode, or the image is not 8-bit gray (1)
+   *     or 8-bit RGB without alpha (3)
+   */
+  public static byte[] decodePlanar(byte[] png, int channels) {
+    if (channels == 1) {
+      return decode(png).pixels();
+    }
+    if (channels != 3) {
+      throw new IllegalArgumentException("channels must be 1 or 3, got " + channels);
+    }
+    BufferedImage image = read(png);
+    if (image.getColorModel().getNumComponents() != 3
+        || image.getColorModel().hasAlpha()
+        || image.getRaster().getSampleModel().getSampleSize(0) != 8) {
+      throw new IllegalArgumentException(
+          "expected an 8-bit RGB PNG, got BufferedImage type " + image.getType());
+    }
+    int w = image.getWidth();
+    int plane = w * image.getHeight();
+    int[] rgb = image.getRGB(0, 0, w, image.getHeight(), null, 0, w);
+    byte[] chw = new byte[3 * plane];
+    for (int p = 0; p < plane; p++) {
+      chw[p] = (byte) (rgb[p] >> 16);
+      chw[plane + p] = (byte) (rgb[p] >> 8);
+      chw[2 * plane + p] = (byte) rgb[p];
+    }
+    return chw;
+  }
+
   /** Encodes {@code height * width} row-major pixels in 0..255 as an 8-bit gray PNG. */
   public static byte[] encode(int width, int height, int[] pixels) {
     checkSize(width, height, pixels.length);
@@ -84,17 +129,7 @@ public final class PngImages {
    *     silently converted)
    */
   public static GrayImage decode(byte[] png) {
-    BufferedImage image;
-    try {
-      image = ImageIO.read(new ByteArrayInputStream(png));
-    } catch (IOException e) {
-      throw new IllegalArgumentException(
-          "cannot decode " + png.length + " bytes as PNG: " + e.getMessage(), e);
-    }
-    if (image == null) {
-      throw new IllegalArgumentException(
-          "cannot decode " + png.length + " bytes as PNG: no image reader recognises them");
-    }
+    BufferedImage image = read(png);
     if (image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
       throw new IllegalArgumentException(
           "expected an 8-bit grayscale PNG, got BufferedImage type "
@@ -108,6 +143,54 @@ public final class PngImages {
     byte[] pixels = new byte[width * height];
     image.getRaster().getDataElements(0, 0, width, height, pixels);
     return new GrayImage(width, height, pixels);
+  }
+
+  private static BufferedImage read(byte[] png) {
+    BufferedImage image;
+    try {
+      image = ImageIO.read(new ByteArrayInputStream(png));
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "cannot decode " + png.length + " bytes as PNG: " + e.getMessage(), e);
+    }
+    if (image == null) {
+      throw new IllegalArgumentException(
+          "cannot decode " + png.length + " bytes as PNG: no image reader recognises them");
+    }
+    return image;
+  }
+
+  /**
+   * {@link #grid(List, int, int, int)} of planar images of {@code channels} (each {@code channels *
+   * side * side} bytes, (C, H, W)): a gray PNG for 1 channel (the same bytes), an RGB PNG for 3,
+   * each plane laid out as the gray grid lays it out.
+   */
+  public static byte[] grid(List<byte[]> images, int channels, int side, int columns, int padding) {
+    if (channels == 1) {
+      return grid(images, side, columns, padding);
+    }
+    int plane = side * side;
+    GrayImage[] planes = new GrayImage[channels];
+    for (int c = 0; c < channels; c++) {
+      List<byte[]> band = new ArrayList<>(images.size());
+      for (int i = 0; i < images.size(); i++) {
+        byte[] image = images.get(i);
+        if (image.length != channels * plane) {
+          throw new IllegalArgumentException(
+              String.format(
+                  "image %d has %d bytes, expected %d channels of %dx%d",
+                  i, image.length, channels, side, side));
+        }
+        band.add(java.util.Arrays.copyOfRange(image, c * plane, (c + 1) * plane));
+      }
+      planes[c] = gridPixels(band, side, columns, padding);
+    }
+    int gridPlane = planes[0].pixels().length;
+    byte[] chw = new byte[channels * gridPlane];
+    for (int c = 0; c < channels; c++) {
+      System.arraycopy(planes[c].pixels(), 0, chw, c * gridPlane, gridPlane);
+    }
+    return encodePlanar(channels, planes[0].width(), planes[0].height(), chw);
   }
 
   /**
@@ -166,6 +249,12 @@ public final class PngImages {
    * @param trajectories per sample, its images in reverse-process order; all of equal length
    */
   public static byte[] trajectory(List<List<byte[]>> trajectories, int side, int padding) {
+    return trajectory(trajectories, 1, side, padding);
+  }
+
+  /** {@link #trajectory(List, int, int)} of planar images of {@code channels} (1 or 3). */
+  public static byte[] trajectory(
+      List<List<byte[]>> trajectories, int channels, int side, int padding) {
     if (trajectories.isEmpty()) {
       throw new IllegalArgumentException("a trajectory grid needs at least one sample");
     }
@@ -179,7 +268,7 @@ public final class PngImages {
       }
       images.addAll(row);
     }
-    return grid(images, side, points, padding);
+    return grid(images, channels, side, points, padding);
   }
 
   static {

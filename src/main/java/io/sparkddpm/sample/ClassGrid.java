@@ -26,16 +26,19 @@ final class ClassGrid {
     return rows;
   }
 
-  /** The grid as an 8-bit gray PNG of {@code side}-pixel images. */
-  static byte[] png(TreeMap<Long, byte[]> pngs, int[] classes, int side) {
+  /** The grid as an 8-bit PNG (gray or RGB, by {@code channels}) of {@code side}-pixel images. */
+  static byte[] png(TreeMap<Long, byte[]> pngs, int[] classes, int channels, int side) {
     Map<Integer, List<byte[]>> rows = rows(pngs, classes);
     int columns = rows.values().stream().mapToInt(List::size).max().orElse(1);
     List<byte[]> cells = new ArrayList<>();
     for (List<byte[]> row : rows.values()) {
       for (int i = 0; i < columns; i++) {
-        cells.add(i < row.size() ? PngImages.decode(row.get(i)).pixels() : new byte[side * side]);
+        cells.add(
+            i < row.size()
+                ? PngImages.decodePlanar(row.get(i), channels)
+                : new byte[channels * side * side]);
       }
     }
-    return PngImages.grid(cells, side, columns, 2);
+    return PngImages.grid(cells, channels, side, columns, 2);
   }
 }

@@ -341,8 +341,11 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
     TreeMap<Long, byte[]> gridPngs = new TreeMap<>();
     outputs.forEach(o -> gridPngs.putAll(o.gridImages()));
     int side = ckpt.unetConfig().sampleSize();
+    int channels = ckpt.unetConfig().outChannels();
     byte[] grid =
-        classes == null ? squareGrid(gridPngs, side) : ClassGrid.png(gridPngs, classes, side);
+        classes == null
+            ? squareGrid(gridPngs, channels, side)
+            : ClassGrid.png(gridPngs, classes, channels, side);
     HadoopFiles.write(conf, new Path(staging, "grid.png"), grid);
 
     // The trajectory re-runs the first few images on the driver, keeping x_t along the way.
@@ -375,17 +378,17 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
         }
       }
       HadoopFiles.write(
-          conf, new Path(staging, "trajectory.png"), PngImages.trajectory(rows, side, 2));
+          conf, new Path(staging, "trajectory.png"), PngImages.trajectory(rows, channels, side, 2));
     }
   }
 
-  private static byte[] squareGrid(TreeMap<Long, byte[]> pngs, int side) {
+  private static byte[] squareGrid(TreeMap<Long, byte[]> pngs, int channels, int side) {
     List<byte[]> pixels = new ArrayList<>();
     for (byte[] png : pngs.values()) {
-      pixels.add(PngImages.decode(png).pixels());
+      pixels.add(PngImages.decodePlanar(png, channels));
     }
     int columns = (int) Math.ceil(Math.sqrt(pixels.size()));
-    return PngImages.grid(pixels, side, columns, 2);
+    return PngImages.grid(pixels, channels, side, columns, 2);
   }
 
   private static String provenance(

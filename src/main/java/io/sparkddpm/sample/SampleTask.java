@@ -117,7 +117,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
       List<byte[]> images = SampleImages.toU8(r.images(), indices.length, range);
       int side = unet.sampleSize();
       for (int i = 0; i < indices.length; i++) {
-        byte[] png = PngImages.encode(side, side, images.get(i));
+        byte[] png = PngImages.encodePlanar(unet.outChannels(), side, side, images.get(i));
         String name = String.format("%06d.png", indices[i]);
         if (cfg.pngPerImage()) {
           HadoopFiles.write(conf, new Path(staging, "images/" + name), png);

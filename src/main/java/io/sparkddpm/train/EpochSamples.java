@@ -54,6 +54,7 @@ final class EpochSamples {
       byte[] png =
           PngImages.grid(
               SampleImages.toU8(r.images(), n, cfg.range()),
+              config.outChannels(),
               config.sampleSize(),
               (int) Math.ceil(Math.sqrt(n)),
               2);

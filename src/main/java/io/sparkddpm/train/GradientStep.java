@@ -174,9 +174,11 @@ public final class GradientStep {
       SeededNoise.fill(sampleSeed, eps, i * pixels, pixels);
       float a = (float) Math.sqrt(abar[timestep]);
       float b = (float) Math.sqrt(1 - abar[timestep]);
+      // x_0 (the cropped, flipped image) goes into noisy first, which then becomes x_t in place
+      shard.modelInput(rows[i], plan.seed(), plan.epoch(), plan.range(), noisy, i * pixels);
       for (int p = 0; p < pixels; p++) {
         int k = i * pixels + p;
-        float x0 = plan.range().toModel(shard.pixel(rows[i], p));
+        float x0 = noisy[k];
         noisy[k] = a * x0 + b * eps[k];
         if (target != eps) {
           target[k] = type.target(x0, eps[k], a, b);

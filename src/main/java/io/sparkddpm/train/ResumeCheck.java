@@ -21,12 +21,20 @@ final class ResumeCheck {
    */
   private static final Map<String, String> KEPT_ON_RESUME = keptOnResume();
 
+  /** Stands for the model's sample_size in {@link #KEPT_ON_RESUME}. */
+  private static final String SAMPLE_SIZE = "<sample_size>";
+
   private static Map<String, String> keptOnResume() {
     Map<String, String> m = new LinkedHashMap<>();
     // the data order
     for (String key : List.of("seed", "batch-size", "limit", "pixel-range", "data")) {
       m.put(key, null);
     }
+    // the preprocessing: checkpoints from before these options trained at their sample_size
+    // (28x28 resized to 32), with neither crops (square images) nor flips
+    m.put("resolution", SAMPLE_SIZE);
+    m.put("center-crop", "false");
+    m.put("random-flip", "false");
     m.put("image-column", "image");
     m.put("label-column", "label");
     // the recipe: learning rate and optimizer
@@ -61,16 +69,21 @@ final class ResumeCheck {
   }
 
   /**
-   * Throws a {@link BadInputException} naming the first option whose value differs from the one
-   * stored in {@code state} (a checkpoint's {@code trainer_state.json} in {@code dir}), or the run
-   * length when the schedule depends on it.
+   * Throws a {@link BadInputException} naming the first option whose value (for a model of {@code
+   * sampleSize}) differs from the one stored in {@code state} (a checkpoint's {@code
+   * trainer_state.json} in {@code dir}), or the run length when the schedule depends on it.
    */
-  static void refuseChanges(TrainConfig cfg, JsonObject state, Path dir, long total) {
+  static void refuseChanges(
+      TrainConfig cfg, int sampleSize, JsonObject state, Path dir, long total) {
     JsonObject saved = state.getAsJsonObject("options");
+    Map<String, String> values = cfg.recordedValues(sampleSize);
     for (Map.Entry<String, String> e : KEPT_ON_RESUME.entrySet()) {
       String key = e.getKey();
       String was = saved.has(key) ? saved.get(key).getAsString() : e.getValue();
-      String now = cfg.values().get(key);
+      if (SAMPLE_SIZE.equals(was)) {
+        was = Integer.toString(sampleSize); // the model's, which a resumed run keeps
+      }
+      String now = values.get(key);
       if (was == null || !sameValue(was, now)) {
         throw new BadInputException(
             "--resume: --"

@@ -3,6 +3,8 @@ package io.sparkddpm.train;
 import io.sparkddpm.base.BadInputException;
 import io.sparkddpm.data.DataImage;
 import io.sparkddpm.data.ImageSource;
+import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.data.Preprocess;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
@@ -21,18 +23,25 @@ public final class Shards {
   private Shards() {}
 
   /**
-   * As {@link #load(SparkSession, String, ImageSource.Columns, ImageSource.Target, int, long)} for
-   * the tutorial's model: one channel, 32x32, Hugging Face's column names.
+   * As {@link #load(SparkSession, String, ImageSource.Columns, ImageSource.Target, Preprocess, int,
+   * long)} for the tutorial's model: one channel, 32x32, Hugging Face's column names.
    */
   public static JavaRDD<Shard> load(SparkSession spark, String data, int partitions, long limit) {
     return load(
-        spark, data, ImageSource.Columns.DEFAULT, new ImageSource.Target(1, 32), partitions, limit);
+        spark,
+        data,
+        ImageSource.Columns.DEFAULT,
+        new ImageSource.Target(1, 32),
+        new Preprocess(32, false, false, PixelRange.MINUS_ONE_TO_ONE),
+        partitions,
+        limit);
   }
 
   /**
    * The first {@code limit} ({@code 0}: all) training images of {@code data}, converted to {@code
-   * target}, in {@code partitions} shards, cached (nothing is computed until the first action; a
-   * bad image found then surfaces through {@link #badInput}).
+   * target} (channels, shorter side resized to the resolution of {@code preprocess}, whose crops
+   * and flips the shards apply per epoch), in {@code partitions} shards, cached (nothing is
+   * computed until the first action; a bad image found then surfaces through {@link #badInput}).
    *
    * @throws BadInputException when the driver finds {@code data} unusable
    */
@@ -41,18 +50,22 @@ public final class Shards {
       String data,
       ImageSource.Columns columns,
       ImageSource.Target target,
+      Preprocess preprocess,
       int partitions,
       long limit) {
+    if (target.side() != preprocess.resolution()) {
+      throw new IllegalArgumentException(target + " and " + preprocess + " differ in size");
+    }
     JavaRDD<DataImage> images;
     try {
       images = ImageSource.load(spark, data, columns, target, partitions, limit);
     } catch (IllegalArgumentException e) {
       throw new BadInputException("--data: " + e.getMessage());
     }
-    int imagePixels = target.channels() * target.side() * target.side();
+    int channels = target.channels();
     // MEMORY_ONLY: a block that does not fit, or is lost, is recomputed from the files.
     return images
-        .mapPartitions(it -> List.of(Shard.ofImages(it, imagePixels)).iterator())
+        .mapPartitions(it -> List.of(Shard.ofImages(it, channels, preprocess)).iterator())
         .persist(StorageLevel.MEMORY_ONLY());
   }
 

@@ -4,6 +4,7 @@ import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.Range;
 import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.data.Preprocess;
 import io.sparkddpm.diffusion.BetaSchedule;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.PredictionType;
@@ -182,6 +183,22 @@ public record TrainConfig(
             defaultValue = "minus_one_to_one",
             description = "pixel range the model sees (zero_to_one: the tutorial's)")
         PixelRange range,
+    @Option(
+            names = "--resolution",
+            defaultValue = "0",
+            description =
+                "images: shorter side resized to N (bilinear, as torchvision's Resize), then"
+                    + " cropped to NxN; must equal the model's sample_size; 0 = sample_size")
+        @Range(min = 0)
+        int resolution,
+    @Option(
+            names = "--center-crop",
+            description = "crop the center NxN after the resize (default: a random crop per epoch)")
+        boolean centerCrop,
+    @Option(
+            names = "--random-flip",
+            description = "flip images horizontally with p = 0.5, drawn per image and epoch")
+        boolean randomFlip,
     @Option(
             names = "--model-config",
             defaultValue = "",
@@ -384,6 +401,25 @@ public record TrainConfig(
   /** Images of one optimizer step: {@code --gradient-accumulation-steps} x {@code --batch-size}. */
   public int stepBatch() {
     return Math.multiplyExact(gradientAccumulationSteps, batchSize);
+  }
+
+  /**
+   * The preprocessing of {@code --resolution} (0: {@code sampleSize}), {@code --center-crop},
+   * {@code --random-flip} and {@code --pixel-range} for a model of {@code sampleSize}.
+   */
+  public Preprocess preprocess(int sampleSize) {
+    return new Preprocess(resolution > 0 ? resolution : sampleSize, centerCrop, randomFlip, range);
+  }
+
+  /**
+   * The options as checkpoints record them: {@link #values} with {@code --resolution} resolved for
+   * a model of {@code sampleSize}, so that leaving it out and giving the model's size are one
+   * recipe.
+   */
+  Map<String, String> recordedValues(int sampleSize) {
+    Map<String, String> recorded = new java.util.LinkedHashMap<>(values);
+    recorded.put("resolution", Integer.toString(preprocess(sampleSize).resolution()));
+    return recorded;
   }
 
   /** The optimizer's constants. */

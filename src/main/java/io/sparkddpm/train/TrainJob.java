@@ -6,6 +6,7 @@ import io.sparkddpm.cli.HadoopPaths;
 import io.sparkddpm.cli.JobRunner;
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.data.ImageSource;
+import io.sparkddpm.data.Preprocess;
 import io.sparkddpm.io.HadoopFiles;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.tracking.TrackingOptions;
@@ -77,13 +78,16 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     // and executors on the driver's machine find the library already extracted.
     LOG.info("engine: {}", io.sparkddpm.model.Engines.describe());
 
+    ImageSource.Target target = target(unet, cfg.modelConfig());
+    Preprocess preprocess = preprocess(unet, cfg);
     sc.setJobDescription("read images from " + cfg.data());
     JavaRDD<Shard> shards =
         Shards.load(
             spark,
             cfg.data(),
             new ImageSource.Columns(cfg.imageColumn(), cfg.labelColumn()),
-            target(unet, cfg.modelConfig()),
+            target,
+            preprocess,
             partitions,
             cfg.limit());
 
@@ -156,6 +160,24 @@ public final class TrainJob implements JobRunner.Job<TrainConfig> {
     } catch (IllegalArgumentException e) {
       throw new BadInputException("--model-config " + name + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * The preprocessing of the run; a {@code --resolution} other than the model's {@code sample_size}
+   * is a usage error naming both (the UNet is trained, and samples, at its sample_size).
+   */
+  static Preprocess preprocess(UNetConfig unet, TrainConfig cfg) {
+    if (cfg.resolution() > 0 && cfg.resolution() != unet.sampleSize()) {
+      throw new BadInputException(
+          String.format(
+              "--resolution %d differs from sample_size %d of --model-config %s; train at the"
+                  + " model's size (leave --resolution out) or give a config with sample_size %d",
+              cfg.resolution(),
+              unet.sampleSize(),
+              cfg.modelConfig().isEmpty() ? "(the tutorial's model)" : cfg.modelConfig(),
+              cfg.resolution()));
+    }
+    return cfg.preprocess(unet.sampleSize());
   }
 
   /** Trains as configured and returns what the run produced. */

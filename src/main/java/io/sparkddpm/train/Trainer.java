@@ -349,7 +349,7 @@ public final class Trainer {
                         () ->
                             new IllegalArgumentException(dir + ": trainer_state.json is missing")))
             .getAsJsonObject();
-    ResumeCheck.refuseChanges(cfg, state, dir, total);
+    ResumeCheck.refuseChanges(cfg, unetConfig.sampleSize(), state, dir, total);
     checkData(dir, state);
     if (!c.unetConfig().equals(unetConfig)) {
       throw new BadInputException("--resume: the model config differs from " + dir);
@@ -439,7 +439,9 @@ public final class Trainer {
       state.addProperty("mlflow_run_id", runId);
     }
     state.addProperty("time", Instant.now().toString());
-    state.add("options", new GsonBuilder().create().toJsonTree(cfg.values()));
+    state.add(
+        "options",
+        new GsonBuilder().create().toJsonTree(cfg.recordedValues(unetConfig.sampleSize())));
     state.add("provenance", new GsonBuilder().create().toJsonTree(provenance));
     if (data != null) {
       state.add("data_files", data.toJson());

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Bad image data through TrainJob's path: found by the driver (a missing column, a label that is
  * not an integer, a model that does not fit IDX data) or only by the task that decodes the row (an
- * image that does not decode, a null label, an image without a conversion rule, a size the model
- * does not take). Each is a {@link BadInputException} (exit code 2) naming the file, the row or
- * file name, and the field; the output folder is never created.
+ * image that does not decode, a null label, an image without a conversion rule). Each is a {@link
+ * BadInputException} (exit code 2) naming the file, the row or file name, and the field; the output
+ * folder is never created.
  */
 class ImageInputRefusalTest extends SparkSessionTestBase {
   @TempDir Path work;
@@ -158,7 +158,8 @@ class ImageInputRefusalTest extends SparkSessionTestBase {
     Path dir = work.resolve("big");
     Files.createDirectories(dir);
     Files.write(dir.resolve("x.png"), ImageFixtures.encode(ImageFixtures.rgb(0, 40), "png"));
-    contains(refused(dir, rgbModel()), "x.png", "40x40", "sample_size 32");
+    // Any size is resized to the model's; a --resolution other than its sample_size is refused.
+    contains(refused(dir, rgbModel(), "--resolution", "40"), "--resolution 40", "sample_size 32");
     contains(refused(TinyRun.mnist(), rgbModel()), "1-channel (gray) IDX images", "in_channels 3");
   }
 }

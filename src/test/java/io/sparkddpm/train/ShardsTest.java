@@ -9,6 +9,8 @@ import io.sparkddpm.data.IdxReader;
 import io.sparkddpm.data.ImageFixtures;
 import io.sparkddpm.data.ImageSource;
 import io.sparkddpm.data.MnistImage;
+import io.sparkddpm.data.PixelRange;
+import io.sparkddpm.data.Preprocess;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectOutputStream;
 import java.util.List;
@@ -112,7 +114,13 @@ class ShardsTest extends SparkSessionTestBase {
 
   private static JavaRDD<Shard> loadRgb(String data) {
     return Shards.load(
-        spark, data, ImageSource.Columns.DEFAULT, new ImageSource.Target(3, 32), PARTITIONS, 0);
+        spark,
+        data,
+        ImageSource.Columns.DEFAULT,
+        new ImageSource.Target(3, 32),
+        new Preprocess(32, false, true, PixelRange.MINUS_ONE_TO_ONE),
+        PARTITIONS,
+        0);
   }
 
   @Test
@@ -134,9 +142,7 @@ class ShardsTest extends SparkSessionTestBase {
           assertArrayEquals(a.indices(), b.indices(), data + ": indices of shard " + s);
           for (int row = 0; row < a.size(); row++) {
             assertEquals(a.label(row), b.label(row));
-            for (int p = 0; p < a.imagePixels(); p++) {
-              assertEquals(a.pixel(row, p), b.pixel(row, p), data + ": shard " + s + " row " + row);
-            }
+            assertEquals(a.resized(row), b.resized(row), data + ": shard " + s + " row " + row);
           }
         }
       } finally {
@@ -214,9 +220,7 @@ class ShardsTest extends SparkSessionTestBase {
       assertArrayEquals(a.indices(), b.indices(), "indices of shard " + s);
       assertTrue(a.size() > 0, "shard " + s + " is empty");
       for (int row = 0; row < a.size(); row++) {
-        for (int p = 0; p < Shard.PIXELS; p++) {
-          assertEquals(a.pixel(row, p), b.pixel(row, p), "shard " + s + " row " + row);
-        }
+        assertEquals(a.resized(row), b.resized(row), "shard " + s + " row " + row);
         assertEquals(a.label(row), b.label(row), "label of shard " + s + " row " + row);
       }
       total += a.size();
