@@ -52,15 +52,25 @@ final class Attention extends TorchBlock {
     NDArray attended =
         FusedAttention.enabled()
             ? FusedAttention.apply(q, k, v, training) // (B, h, N, d)
-            // Ops.times, not mul(Number): autograd keeps the scale for the backward pass, and
-            // DJL's number operand lives in a Java buffer freed right after the op.
-            : Ops.times(q, scale).matMul(k.transpose(0, 1, 3, 2)).softmax(-1).matMul(v);
+            : explicit(q, k, v);
     attended = attended.transpose(0, 2, 1, 3).reshape(b, n, c); // (B, N, C)
     NDArray out = call(toOut, ps, attended, training).transpose(0, 2, 1).reshape(s); // (B, C, H, W)
     // x + out, not out + x: out is a transposed view with channels-last strides, and libtorch
     // gives a sum the layout of its first operand, so out + x would hand every following block a
     // channels-last tensor (slower GroupNorm kernels on the CPU). The values are the same.
     return new NDList(x.add(out));
+  }
+
+  /** softmax(q k^T / sqrt(d)) v with the scores materialised; the softmax in float32. */
+  private NDArray explicit(NDArray q, NDArray k, NDArray v) {
+    // Ops.times, not mul(Number): autograd keeps the scale for the backward pass, and DJL's number
+    // operand lives in a Java buffer freed right after the op.
+    NDArray scores = Ops.times(q, scale).matMul(k.transpose(0, 1, 3, 2)); // (B, h, N, N)
+    NDArray weights =
+        Precision.isBf16(q)
+            ? Precision.BF16.cast(Precision.toFloat32(scores).softmax(-1))
+            : scores.softmax(-1);
+    return weights.matMul(v); // (B, h, N, d)
   }
 
   private NDArray splitHeads(NDArray t, long b, long n) {

@@ -29,8 +29,8 @@ final class Conv2d extends TorchBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow(); // (B, Cin, H, W)
-    NDArray w = ps.getValue(weight, x.getDevice(), training);
-    NDArray b = ps.getValue(bias, x.getDevice(), training);
+    NDArray w = weightLike(ps, weight, x, training); // x's dtype: bf16 under --precision bf16
+    NDArray b = weightLike(ps, bias, x, training);
     return x.getNDArrayInternal()
         .convolution(x, w, b, stride, padding, new Shape(1, 1), 1); // (B, Cout, H', W')
   }

@@ -74,7 +74,25 @@ final class GroupNorm extends TorchBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow(); // (B, C, H, W)
+    if (Precision.isBf16(x)) {
+      return new NDList(bf16(ps, x, training));
+    }
     return new NDList(fused(training) ? fusedForward(ps, x, training) : composed(ps, x, training));
+  }
+
+  /**
+   * A bfloat16 {@code x} normalised with float32 statistics into a bfloat16 output. On the CPU
+   * libtorch's group_norm takes a bfloat16 input with float32 weights and accumulates in float32,
+   * as under CPU autocast (which leaves group_norm alone); CUDA's kernel wants one dtype, so there
+   * a float32 copy is normalised, as CUDA autocast does (group_norm is on its float32 list).
+   */
+  private NDArray bf16(ParameterStore ps, NDArray x, boolean training) {
+    if (Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
+      return fusedForward(ps, x, training);
+    }
+    NDArray x32 = Precision.toFloat32(x);
+    return Precision.BF16.cast(
+        fused(training) ? fusedForward(ps, x32, training) : composed(ps, x32, training));
   }
 
   private NDArray fusedForward(ParameterStore ps, NDArray x, boolean training) {

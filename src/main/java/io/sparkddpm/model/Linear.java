@@ -23,8 +23,8 @@ final class Linear extends TorchBlock {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     NDArray x = inputs.singletonOrThrow(); // (..., in)
-    NDArray w = ps.getValue(weight, x.getDevice(), training);
-    NDArray b = ps.getValue(bias, x.getDevice(), training);
+    NDArray w = weightLike(ps, weight, x, training); // x's dtype: bf16 under --precision bf16
+    NDArray b = weightLike(ps, bias, x, training);
     return x.getNDArrayInternal().linear(x, w, b); // (..., out)
   }
 

@@ -1,6 +1,7 @@
 package io.sparkddpm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
@@ -24,9 +25,14 @@ public final class Ops {
     return x.div(scalar(x, s));
   }
 
-  /** A float32 scalar tensor allocated by libtorch on {@code like}'s device and manager. */
+  /**
+   * A scalar tensor allocated by libtorch on {@code like}'s device and manager, in {@code like}'s
+   * dtype, or float32 when {@code like} is bfloat16 (which DJL cannot create; a 0-dimensional
+   * float32 operand leaves a bfloat16 result bfloat16, by libtorch's type promotion).
+   */
   private static NDArray scalar(NDArray like, float s) {
-    return like.getManager().full(new Shape(), s, like.getDataType());
+    DataType type = Precision.isBf16(like) ? DataType.FLOAT32 : like.getDataType();
+    return like.getManager().full(new Shape(), s, type);
   }
 
   /** SiLU (swish with beta 1): {@code x * sigmoid(x)}. */

@@ -46,13 +46,29 @@ abstract class TorchBlock extends AbstractBlock {
   }
 
   /**
-   * The value of a parameter, reshaped for broadcasting and owned by {@code like}'s manager. An op
-   * whose first operand is a parameter lands in the model's manager and would live as long as the
-   * model; re-attaching it makes it die with the step.
+   * The value of a parameter in {@code x}'s precision. For a bfloat16 {@code x} this is a bfloat16
+   * copy that dies with the step (owned by {@code x}'s manager) while autograd carries its gradient
+   * back to the float32 parameter as float32, as {@code torch.autocast} casts weights per op; for a
+   * float32 {@code x} it is the parameter itself.
+   */
+  protected static NDArray weightLike(ParameterStore ps, Parameter p, NDArray x, boolean training) {
+    NDArray v = ps.getValue(p, x.getDevice(), training);
+    if (!Precision.isBf16(x)) {
+      return v;
+    }
+    NDArray cast = Precision.BF16.cast(v);
+    cast.attach(x.getManager());
+    return cast;
+  }
+
+  /**
+   * The value of a parameter in {@code like}'s dtype, reshaped for broadcasting and owned by {@code
+   * like}'s manager. An op whose first operand is a parameter lands in the model's manager and
+   * would live as long as the model; re-attaching it makes it die with the step.
    */
   protected static NDArray view(
       ParameterStore ps, Parameter p, NDArray like, boolean training, long... shape) {
-    NDArray v = ps.getValue(p, like.getDevice(), training).reshape(shape);
+    NDArray v = weightLike(ps, p, like, training).reshape(shape);
     v.attach(like.getManager());
     return v;
   }

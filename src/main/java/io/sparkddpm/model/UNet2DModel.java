@@ -143,16 +143,44 @@ public final class UNet2DModel extends TorchBlock {
     }
   }
 
+  /** Key of the {@link Precision} among a forward's parameters; absent means float32. */
+  static final String PRECISION = "precision";
+
+  /**
+   * The forward pass computing in {@code precision}; the output is float32 either way. {@link
+   * #forward(ParameterStore, NDList, boolean)} is this with {@link Precision#FP32}.
+   */
+  public NDList forward(ParameterStore ps, NDList inputs, boolean training, Precision precision) {
+    PairList<String, Object> params = new PairList<>();
+    params.add(PRECISION, precision);
+    return forward(ps, inputs, training, params);
+  }
+
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    return run(ps, inputs, training, null);
+    Object p = params == null ? null : params.get(PRECISION);
+    return run(ps, inputs, training, p == null ? Precision.FP32 : (Precision) p, null);
   }
 
   /** The forward pass; when {@code trace} is given, intermediate outputs are recorded in it. */
   NDList run(ParameterStore ps, NDList inputs, boolean training, Map<String, NDArray> trace) {
+    return run(ps, inputs, training, Precision.FP32, trace);
+  }
+
+  /**
+   * The forward pass in {@code precision}: the sample, the timestep embedding and the class
+   * embedding enter in its compute dtype, every block then computes in the dtype of its input, and
+   * the output leaves as float32 (see {@link Precision}).
+   */
+  NDList run(
+      ParameterStore ps,
+      NDList inputs,
+      boolean training,
+      Precision precision,
+      Map<String, NDArray> trace) {
     Map<String, NDArray> rec = trace == null ? new java.util.HashMap<>() : trace;
-    NDArray sample = inputs.get(0); // (B, C, H, W)
+    NDArray sample = precision.cast(inputs.get(0)); // (B, C, H, W)
     long batch = sample.getShape().get(0);
 
     // 1. time: one timestep per sample, as float32 (integers are exact below 2^24)
@@ -163,8 +191,9 @@ public final class UNet2DModel extends TorchBlock {
       throw new IllegalArgumentException(
           "timesteps: expected 1 or " + batch + " values, got " + t.getShape());
     }
-    NDArray temb = timeProj.embed(t); // (B, C0)
+    NDArray temb = timeProj.embed(t); // (B, C0), sin/cos in float32 as under autocast
     rec.put("time_proj", temb);
+    temb = precision.cast(temb);
     temb = call(timeEmbedding, ps, temb, training); // (B, 4*C0)
     if (classEmbedding != null) {
       if (inputs.size() < 3) {
@@ -175,7 +204,8 @@ public final class UNet2DModel extends TorchBlock {
         throw new IllegalArgumentException(
             "class labels: expected " + batch + " values, got " + labels.getShape());
       }
-      temb = temb.add(call(classEmbedding, ps, labels, training)); // (B, 4*C0)
+      // the embedding row in temb's dtype, so the sum stays in the compute dtype
+      temb = temb.add(precision.cast(call(classEmbedding, ps, labels, training))); // (B, 4*C0)
     } else if (inputs.size() > 2) {
       throw new IllegalArgumentException("class labels given to a model without num_class_embeds");
     }
@@ -213,7 +243,8 @@ public final class UNet2DModel extends TorchBlock {
 
     // 6. post-process
     h = call(convNormOut, ps, h, training); // GroupNorm + SiLU, (B, C0, H, W)
-    return new NDList(call(convOut, ps, h, training)); // (B, Cout, H, W)
+    // the loss (mse_loss is on autocast's float32 list) and the schedulers take float32
+    return new NDList(Precision.toFloat32(call(convOut, ps, h, training))); // (B, Cout, H, W)
   }
 
   @Override

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import io.sparkddpm.model.Ops;
+import io.sparkddpm.model.Precision;
 import io.sparkddpm.model.UNet2DModel;
 import java.util.Arrays;
 
@@ -52,20 +53,31 @@ public record Guidance(long[] labels, int nullClass, double scale) {
 
   /** The guided noise prediction for x_t {@code x} (B, C, S, S) at timestep {@code t}. */
   NDArray predict(UNet2DModel model, ParameterStore ps, NDManager step, NDArray x, NDArray t) {
+    return predict(model, ps, step, x, t, Precision.FP32);
+  }
+
+  /** As {@link #predict(UNet2DModel, ParameterStore, NDManager, NDArray, NDArray)} in {@code p}. */
+  NDArray predict(
+      UNet2DModel model, ParameterStore ps, NDManager step, NDArray x, NDArray t, Precision p) {
     if (scale == 1) {
-      return model.forward(ps, new NDList(x, t, step.create(labels)), false).head();
+      return model.forward(ps, new NDList(x, t, step.create(labels)), false, p).head();
     }
-    return predictBatched(model, ps, step, x, t);
+    return predictBatched(model, ps, step, x, t, p);
   }
 
   /** The 2B-image form, also at w = 1 (tests compare it with the single forward). */
   NDArray predictBatched(
       UNet2DModel model, ParameterStore ps, NDManager step, NDArray x, NDArray t) {
+    return predictBatched(model, ps, step, x, t, Precision.FP32);
+  }
+
+  private NDArray predictBatched(
+      UNet2DModel model, ParameterStore ps, NDManager step, NDArray x, NDArray t, Precision p) {
     int b = labels.length;
     long[] both = Arrays.copyOf(labels, 2 * b);
     Arrays.fill(both, b, 2 * b, nullClass);
     NDArray x2 = NDArrays.concat(new NDList(x, x)); // (2B, C, S, S)
-    NDArray eps2 = model.forward(ps, new NDList(x2, t, step.create(both)), false).head();
+    NDArray eps2 = model.forward(ps, new NDList(x2, t, step.create(both)), false, p).head();
     NDList halves = eps2.split(2); // conditional (B, ...), unconditional (B, ...)
     NDArray cond = halves.get(0);
     NDArray uncond = halves.get(1);

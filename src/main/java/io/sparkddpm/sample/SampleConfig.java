@@ -6,6 +6,7 @@ import io.sparkddpm.cli.UsageException;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.diffusion.TimestepSpacing;
+import io.sparkddpm.model.Precision;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -119,6 +120,13 @@ public record SampleConfig(
                     + " conditional sampling")
         @Range(min = 0)
         double guidanceScale,
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            description =
+                "the UNet's forward pass: fp32, or bf16 (bfloat16 compute on the float32 weights, as"
+                    + " torch.autocast; x_t and the scheduler stay float32)")
+        Precision precision,
     Map<String, String> values)
     implements java.io.Serializable {
 

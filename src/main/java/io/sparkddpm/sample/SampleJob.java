@@ -366,7 +366,8 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
               ? null
               : Guidance.roundRobin(
                   classes, indices, ckpt.unetConfig().numClassEmbeds() - 1, cfg.guidanceScale());
-      Sampler.Result r = Sampler.sample(model, manager, s, cfg.seed(), indices, points, guidance);
+      Sampler.Result r =
+          Sampler.sample(model, manager, s, cfg.seed(), indices, points, guidance, cfg.precision());
       List<List<byte[]>> rows = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         rows.add(new ArrayList<>());

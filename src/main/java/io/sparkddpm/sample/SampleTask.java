@@ -109,7 +109,16 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
                   ? null
                   : Guidance.roundRobin(
                       classes, indices, unet.numClassEmbeds() - 1, cfg.guidanceScale());
-          r = Sampler.sample(m.model(), batchManager, scheduler, cfg.seed(), indices, 0, guidance);
+          r =
+              Sampler.sample(
+                  m.model(),
+                  batchManager,
+                  scheduler,
+                  cfg.seed(),
+                  indices,
+                  0,
+                  guidance,
+                  cfg.precision());
         }
         samplingNanos += System.nanoTime() - started;
       }

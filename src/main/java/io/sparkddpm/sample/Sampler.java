@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SeededNoise;
+import io.sparkddpm.model.Precision;
 import io.sparkddpm.model.UNet2DModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -93,8 +94,31 @@ public final class Sampler {
       long[] indices,
       int snapshots,
       Guidance guidance) {
+    return sample(model, manager, scheduler, seed, indices, snapshots, guidance, Precision.FP32);
+  }
+
+  /**
+   * As {@link #sample(UNet2DModel, NDManager, NoiseScheduler, long, long[], int, Guidance)}, the
+   * model's forward computed in {@code precision} (x_t and the scheduler stay float32).
+   */
+  public static Result sample(
+      UNet2DModel model,
+      NDManager manager,
+      NoiseScheduler scheduler,
+      long seed,
+      long[] indices,
+      int snapshots,
+      Guidance guidance,
+      Precision precision) {
     return run(
-        model, manager, scheduler, indices.length, seeded(seed, indices), snapshots, guidance);
+        model,
+        manager,
+        scheduler,
+        indices.length,
+        seeded(seed, indices),
+        snapshots,
+        guidance,
+        precision);
   }
 
   /** The reverse loop over {@code batch} images with the given noise. */
@@ -117,6 +141,23 @@ public final class Sampler {
       Noise noise,
       int snapshots,
       Guidance guidance) {
+    return run(model, manager, scheduler, batch, noise, snapshots, guidance, Precision.FP32);
+  }
+
+  /**
+   * The reverse loop with the model's forward in {@code precision}; its prediction, x_t and the
+   * scheduler's arithmetic are float32 either way.
+   */
+  public static Result run(
+      UNet2DModel model,
+      NDManager manager,
+      NoiseScheduler scheduler,
+      int batch,
+      Noise noise,
+      int snapshots,
+      Guidance guidance,
+      Precision precision) {
+    precision.warnIfSlowOn(manager.getDevice());
     int c = model.config().inChannels();
     int s = model.config().sampleSize();
     Shape shape = new Shape(batch, c, s, s);
@@ -139,8 +180,8 @@ public final class Sampler {
           NDArray tArr = step.create(new float[] {t});
           NDArray eps = // (B, C, S, S)
               guidance == null
-                  ? model.forward(ps, new NDList(x, tArr), false).head()
-                  : guidance.predict(model, ps, step, x, tArr);
+                  ? model.forward(ps, new NDList(x, tArr), false, precision).head()
+                  : guidance.predict(model, ps, step, x, tArr, precision);
           NDArray z = scheduler.usesNoise(t) ? noise.step(step, shape, k, t) : null;
           NDArray next = scheduler.step(eps, t, x, z).prevSample();
           next.attach(loop);

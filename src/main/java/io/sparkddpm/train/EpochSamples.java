@@ -50,7 +50,8 @@ final class EpochSamples {
                 java.util.stream.IntStream.range(0, nullClass).toArray(), indices, nullClass, 1);
       }
       Sampler.Result r =
-          Sampler.sample(model, manager, scheduler, cfg.seed(), indices, 0, guidance);
+          Sampler.sample(
+              model, manager, scheduler, cfg.seed(), indices, 0, guidance, cfg.precision());
       byte[] png =
           PngImages.grid(
               SampleImages.toU8(r.images(), n, cfg.range()),

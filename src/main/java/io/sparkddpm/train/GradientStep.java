@@ -15,6 +15,7 @@ import io.sparkddpm.diffusion.PredictionType;
 import io.sparkddpm.diffusion.SeededNoise;
 import io.sparkddpm.executor.ExecutorModels;
 import io.sparkddpm.model.Ops;
+import io.sparkddpm.model.Precision;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetWeights;
 import java.io.Serializable;
@@ -189,7 +190,17 @@ public final class GradientStep {
       }
     }
     return forwardBackward(
-        model, parent, device, noisy, target, weights, t, labels, n, betweenForwardAndBackward);
+        model,
+        parent,
+        device,
+        plan.precision(),
+        noisy,
+        target,
+        weights,
+        t,
+        labels,
+        n,
+        betweenForwardAndBackward);
   }
 
   /**
@@ -248,10 +259,51 @@ public final class GradientStep {
       int n,
       ByteBuffer gradOut,
       Runnable betweenForwardAndBackward) {
+    return backward(
+        model,
+        parent,
+        device,
+        Precision.FP32,
+        noisy,
+        targets,
+        weights,
+        t,
+        n,
+        gradOut,
+        betweenForwardAndBackward);
+  }
+
+  /**
+   * As {@link #backward(UNet2DModel, NDManager, Device, float[], float[], float[], float[], int,
+   * ByteBuffer, Runnable)}, the forward and backward pass computed in {@code precision}; the
+   * gradient is float32 either way.
+   */
+  static Partial backward(
+      UNet2DModel model,
+      NDManager parent,
+      Device device,
+      Precision precision,
+      float[] noisy,
+      float[] targets,
+      float[] weights,
+      float[] t,
+      int n,
+      ByteBuffer gradOut,
+      Runnable betweenForwardAndBackward) {
     zeroGradients(model);
     double lossSum =
         forwardBackward(
-            model, parent, device, noisy, targets, weights, t, null, n, betweenForwardAndBackward);
+            model,
+            parent,
+            device,
+            precision,
+            noisy,
+            targets,
+            weights,
+            t,
+            null,
+            n,
+            betweenForwardAndBackward);
     if (gradOut != null) {
       UNetWeights.flatGradient(model, gradOut);
       return new Partial(null, lossSum, n, 0);
@@ -271,12 +323,14 @@ public final class GradientStep {
   /**
    * Forward and backward pass of {@code n} noisy images against their targets, the gradient added
    * to the parameters', given their class labels when {@code labels} is not null; returns the sum
-   * of each image's MSE times its weight ({@code weights} null: all 1).
+   * of each image's MSE times its weight ({@code weights} null: all 1). The model computes in
+   * {@code precision}; its prediction, the loss and the gradients are float32 either way.
    */
   private static double forwardBackward(
       UNet2DModel model,
       NDManager parent,
       Device device,
+      Precision precision,
       float[] noisy,
       float[] targets,
       float[] weights,
@@ -284,6 +338,7 @@ public final class GradientStep {
       long[] labels,
       int n,
       Runnable betweenForwardAndBackward) {
+    precision.warnIfSlowOn(device);
     int side = model.config().sampleSize();
     Shape shape = new Shape(n, model.config().inChannels(), side, side);
     try (NDManager step = parent.newSubManager(device)) {
@@ -295,8 +350,10 @@ public final class GradientStep {
         inputs.add(libtorchOwned(step.create(labels))); // (n,)
       }
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray pred = model.forward(new ParameterStore(step, false), inputs, true).head();
-        // Sum over images of each image's (weighted) mean squared error.
+        NDArray pred =
+            model.forward(new ParameterStore(step, false), inputs, true, precision).head();
+        // Sum over images of each image's (weighted) mean squared error, in float32 (mse_loss is
+        // on autocast's float32 list).
         NDArray squared = pred.sub(target).square(); // (n, C, H, W)
         NDArray loss =
             weights == null

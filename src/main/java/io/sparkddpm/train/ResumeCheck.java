@@ -65,6 +65,8 @@ final class ResumeCheck {
     // the conditioning
     m.put("conditional", "false");
     m.put("cond-dropout", "0");
+    // the precision the gradients are computed in
+    m.put("precision", "fp32");
     return m;
   }
 

@@ -2,6 +2,7 @@ package io.sparkddpm.train;
 
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.PredictionType;
+import io.sparkddpm.model.Precision;
 import java.io.Serializable;
 
 /**
@@ -23,6 +24,8 @@ import java.io.Serializable;
  * @param predictionType what the model is trained to predict: the loss's target and weight
  * @param condDropout class-conditional model: probability that an image's label is replaced by the
  *     null class (the model's last class embedding), drawn from the image's seed
+ * @param precision what the tasks compute the forward and backward pass in ({@code --precision});
+ *     the gradient they return is float32 either way
  */
 public record StepPlan(
     long step,
@@ -34,7 +37,8 @@ public record StepPlan(
     boolean failFirstAttempt,
     int microBatch,
     PredictionType predictionType,
-    double condDropout)
+    double condDropout,
+    Precision precision)
     implements Serializable {
 
   /** Checks that the micro-batch holds at least one image. */
@@ -42,6 +46,32 @@ public record StepPlan(
     if (microBatch < 1) {
       throw new IllegalArgumentException("micro-batch of " + microBatch + " images");
     }
+  }
+
+  /** A plan computed in float32. */
+  public StepPlan(
+      long step,
+      int epoch,
+      long[] batch,
+      long seed,
+      float[] alphasCumprod,
+      PixelRange range,
+      boolean failFirstAttempt,
+      int microBatch,
+      PredictionType predictionType,
+      double condDropout) {
+    this(
+        step,
+        epoch,
+        batch,
+        seed,
+        alphasCumprod,
+        range,
+        failFirstAttempt,
+        microBatch,
+        predictionType,
+        condDropout,
+        Precision.FP32);
   }
 
   /** A plan without gradient accumulation that trains the model to predict the noise. */

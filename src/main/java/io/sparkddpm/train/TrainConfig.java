@@ -10,6 +10,7 @@ import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.PredictionType;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.diffusion.TimestepSpacing;
+import io.sparkddpm.model.Precision;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -358,6 +359,13 @@ public record TrainConfig(
                     + " (classifier-free guidance needs it > 0, e.g. 0.1)")
         @Range(min = 0, max = 1)
         double condDropout,
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            description =
+                "the tasks' forward and backward pass: fp32, or bf16 (bfloat16 compute on float32"
+                    + " master weights, gradients and Adam, as torch.autocast)")
+        Precision precision,
     Map<String, String> values) {
 
   /**

@@ -166,7 +166,8 @@ public final class Trainer {
               step == cfg.injectFailureAtStep(),
               cfg.batchSize(),
               cfg.predictionType(),
-              cfg.condDropout());
+              cfg.condDropout(),
+              cfg.precision());
       beforeStep.accept("train step " + (step + 1) + "/" + total + " (epoch " + (epoch + 1) + ")");
 
       long t0 = System.nanoTime();

@@ -139,6 +139,7 @@ public final class PersistentGradients implements GradientSource {
             plan.range(),
             plan.microBatch(),
             plan.condDropout(),
+            plan.precision(),
             Math.toIntExact(shards.datasetSize()),
             params,
             timeoutMs);
@@ -216,6 +217,7 @@ public final class PersistentGradients implements GradientSource {
         || plan.microBatch() != first.microBatch()
         || plan.predictionType() != first.predictionType()
         || plan.condDropout() != first.condDropout()
+        || plan.precision() != first.precision()
         || !Arrays.equals(plan.alphasCumprod(), first.alphasCumprod())
         || params.length != exchange.params()) {
       throw new IllegalArgumentException(

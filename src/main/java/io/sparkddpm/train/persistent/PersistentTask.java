@@ -3,6 +3,7 @@ package io.sparkddpm.train.persistent;
 import io.sparkddpm.data.PixelRange;
 import io.sparkddpm.diffusion.PredictionType;
 import io.sparkddpm.executor.ExecutorModels;
+import io.sparkddpm.model.Precision;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.train.GradientStep;
 import io.sparkddpm.train.Shard;
@@ -39,6 +40,7 @@ record PersistentTask(
     PixelRange range,
     int microBatch,
     double condDropout,
+    Precision precision,
     int maxBatch,
     int params,
     int timeoutMs)
@@ -138,7 +140,8 @@ record PersistentTask(
                 false,
                 microBatch,
                 predictionType,
-                condDropout);
+                condDropout,
+                precision);
         reply.clear().position(Wire.PARTIAL_HEADER_BYTES);
         GradientStep.Partial p;
         synchronized (ExecutorModels.STEP_LOCK) {
