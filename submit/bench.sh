@@ -6,7 +6,9 @@
 #   - the same PyTorch code at the libtorch version DJL uses (engine version vs Java/DJL),
 #   - our plain Java step (Trainer without Spark) and our sampler loop,
 #   - TrainJob with 1 partition on local[*] and SampleJob with 1 task (in every round, beside the
-#     plain Java rows; warm-up steps left out like theirs).
+#     plain Java rows; warm-up steps left out like theirs),
+#   - bf16 mixed precision: PyTorch under torch.autocast(bfloat16) beside each PyTorch row, and
+#     TrainJob and SampleJob with --precision bf16 beside theirs (--no-bf16 leaves them out).
 # Prints one table and writes target/bench/bench.md and target/bench/bench.json.
 # With --baseline REF, the Java rows are also run for git revision REF (built in
 # target/bench/baseline) right after the current build's, to show a change's before/after.
@@ -22,6 +24,7 @@ BASELINE=""
 BASELINE_ARGS=""
 SKIP_JOBS=0
 SKIP_MODES=0
+SKIP_BF16=0
 MODE_STEPS=50
 ROUNDS=2
 ROUND=1
@@ -38,6 +41,7 @@ Usage: submit/bench.sh [--steps N] [--sample-steps N] [--rounds N] [--quick] [--
   --baseline-args A Maven options for the baseline's build, e.g. another engine version:
                     "-Ddjl.version=0.36.0 -Dpytorch.version=2.7.1"
   --no-jobs         skip the TrainJob and SampleJob rows
+  --no-bf16         skip the bf16 rows (PyTorch autocast, TrainJob/SampleJob --precision bf16)
   --no-modes        skip the per-step overhead rows of --mode per-step|persistent
                     (submit/benchmark-modes.sh: tiny UNet, P = 1, 2, local[2] and a 2-worker
                     standalone cluster on 127.0.0.1; --mode-steps N steps each, default $MODE_STEPS,
@@ -54,6 +58,7 @@ while [[ $# -gt 0 ]]; do
     --baseline) BASELINE="${2:?}"; shift 2 ;;
     --baseline-args) BASELINE_ARGS="${2:?}"; shift 2 ;;
     --no-jobs) SKIP_JOBS=1; shift ;;
+    --no-bf16) SKIP_BF16=1; shift ;;
     --no-modes) SKIP_MODES=1; shift ;;
     --mode-steps) MODE_STEPS="${2:?}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -126,6 +131,15 @@ torch_rows() { # torch_rows TORCH DIFFUSERS LABEL
   measured "$key-sample" "$py" "$HERE/torch_bench.py" sample "$SAMPLE_STEPS"
   row_json "$label sample" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/$key-sample.log" ms)" \
     "$LOGS/$key-sample.log.rss" "torch $1, diffusers $diffusers, no grad"
+  [[ "$SKIP_BF16" == 1 ]] && return
+  log "PyTorch $1 autocast bf16: train ($STEPS steps, round $ROUND)"
+  measured "$key-train-bf16" "$py" "$HERE/torch_bench.py" train "$STEPS" bf16
+  row_json "$label autocast bf16 train" train 128 0 "$(json_field "$LOGS/$key-train-bf16.log" ms)" \
+    "$LOGS/$key-train-bf16.log.rss" "torch $1, diffusers $diffusers, eager, torch.autocast(bfloat16), fp32 weights and Adam"
+  log "PyTorch $1 autocast bf16: sample ($SAMPLE_STEPS DDPM steps, round $ROUND)"
+  measured "$key-sample-bf16" "$py" "$HERE/torch_bench.py" sample "$SAMPLE_STEPS" bf16
+  row_json "$label autocast bf16 sample" sample 64 "$SAMPLE_STEPS" "$(json_field "$LOGS/$key-sample-bf16.log" ms)" \
+    "$LOGS/$key-sample-bf16.log.rss" "torch $1, diffusers $diffusers, no grad, torch.autocast(bfloat16)"
 }
 
 # build DIR [MAVEN OPTIONS]: the jar, test classes and classpath files of the project in DIR.
@@ -160,32 +174,38 @@ java_rows() { # java_rows DIR LABEL_SUFFIX
 JOB_CONF=(--master 'local[*]' --conf spark.task.cpus="$CORES" --conf spark.ui.enabled=false)
 
 # TrainJob runs in the rounds, next to the plain Java row it is compared with (within 5%).
+# trainjob_row [fp32|bf16]: the --precision of the run.
 trainjob_row() {
-  local out="$BENCH_DIR/jobs/trainjob-r$ROUND"
-  log "TrainJob P=1 on local[*] ($((STEPS + 2)) steps, round $ROUND)"
+  local precision="${1:-fp32}" key="trainjob-r$ROUND" label="TrainJob P=1 train"
+  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="TrainJob P=1 --precision $precision train"; }
+  local out="$BENCH_DIR/jobs/$key"
+  log "TrainJob P=1 --precision $precision on local[*] ($((STEPS + 2)) steps, round $ROUND)"
   rm -rf "$out"
-  measured "trainjob-r$ROUND" "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
+  measured "$key" "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
     --class TrainJob "$APP_JAR" --data "$PROJECT_DIR/data/mnist" --output "$out" \
-    --max-steps "$((STEPS + 2))" --partitions 1 --sample-every-epoch 0 --checkpoint-every 0 --log-every 1
-  row_json "TrainJob P=1 train" train 128 0 "$(metrics_ms "$out/metrics.jsonl")" \
-    "$LOGS/trainjob-r$ROUND.log.rss" "local[*], spark.task.cpus=$CORES; step_s of metrics.jsonl; RSS of the one JVM (driver + executor)"
-  LAST_MODEL="$out/final"
+    --max-steps "$((STEPS + 2))" --partitions 1 --sample-every-epoch 0 --checkpoint-every 0 --log-every 1 \
+    --precision "$precision"
+  row_json "$label" train 128 0 "$(metrics_ms "$out/metrics.jsonl")" \
+    "$LOGS/$key.log.rss" "local[*], spark.task.cpus=$CORES; step_s of metrics.jsonl; RSS of the one JVM (driver + executor)"
+  [[ "$precision" != fp32 ]] || LAST_MODEL="$out/final"
 }
 
 # SampleJob runs in the rounds too, after TrainJob (whose model it samples) in odd rounds and on the
 # previous round's model in even ones; its per-step times are the task's own Sampler clock, the
 # one the Java sampler loop reports, without the two warm-up steps.
+# samplejob_row [fp32|bf16]: the --precision of the run (the fp32 run's model either way).
 samplejob_row() {
-  local key="samplejob-r$ROUND"
-  log "SampleJob ($SAMPLE_STEPS DDPM steps, 64 images, 1 task, round $ROUND)"
+  local precision="${1:-fp32}" key="samplejob-r$ROUND" label="SampleJob sample"
+  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="SampleJob --precision $precision sample"; }
+  log "SampleJob --precision $precision ($SAMPLE_STEPS DDPM steps, 64 images, 1 task, round $ROUND)"
   rm -rf "$BENCH_DIR/jobs/$key"
   measured "$key" "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
     --class SampleJob "$APP_JAR" --model "$LAST_MODEL" --output "$BENCH_DIR/jobs/$key" \
-    --steps "$SAMPLE_STEPS" --num-images 64 --batch-size 64 --partitions 1
+    --steps "$SAMPLE_STEPS" --num-images 64 --batch-size 64 --partitions 1 --precision "$precision"
   local ms
   ms="$(sed -n 's/.*step ms of partition 0: \(\[.*\]\).*/\1/p' "$LOGS/$key.log" "$LOGS/$key.log.err" | head -1)"
   [[ -n "$ms" ]] || die "SampleJob logged no step times (log: $LOGS/$key.log.err)"
-  row_json "SampleJob sample" sample 64 "$SAMPLE_STEPS" \
+  row_json "$label" sample 64 "$SAMPLE_STEPS" \
     "$(python3 -c "import json,sys; print(json.dumps(json.loads(sys.argv[1])[2:]))" "$ms")" \
     "$LOGS/$key.log.rss" "local[*], spark.task.cpus=$CORES, 1 task; Sampler's step times logged by the task"
 }
@@ -207,6 +227,7 @@ log "FLOP count and the matmul ceiling"
 # The rows compared with each other, in rounds: odd rounds in this order, even rounds reversed.
 compared=(ref djl java)
 [[ "$SKIP_JOBS" == 1 ]] || compared+=(trainjob samplejob)
+[[ "$SKIP_JOBS" == 1 || "$SKIP_BF16" == 1 ]] || compared+=(trainjob-bf16 samplejob-bf16)
 [[ -z "$BASELINE" ]] || compared+=(baseline)
 compared_row() {
   case "$1" in
@@ -215,6 +236,8 @@ compared_row() {
     java) java_rows "$PROJECT_DIR" "" ;;
     trainjob) trainjob_row ;;
     samplejob) samplejob_row ;;
+    trainjob-bf16) trainjob_row bf16 ;;
+    samplejob-bf16) samplejob_row bf16 ;;
     baseline) java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})" ;;
   esac
 }

@@ -1,10 +1,12 @@
 """The PyTorch side of submit/bench.sh: the tutorial's UNet2DModel in eager PyTorch.
 
 Modes (one JSON object on stdout each; per-step times in milliseconds):
-  train  N  -- N timed Adam steps (lr 1e-3) of the noise-prediction MSE at batch 128, after 2
+  train  N [bf16] -- N timed Adam steps (lr 1e-3) of the noise-prediction MSE at batch 128, after 2
               warm-up steps; inputs are noised exactly as the tutorial does (DDPMScheduler.add_noise)
-  sample N  -- 64 images x N DDPM steps (DDPMScheduler.set_timesteps + step, no grad), timed per
-              step; the first 2 steps are the warm-up
+  sample N [bf16] -- 64 images x N DDPM steps (DDPMScheduler.set_timesteps + step, no grad), timed
+              per step; the first 2 steps are the warm-up
+              bf16: the model's forward (and the loss) under torch.autocast(dtype=torch.bfloat16)
+              with float32 weights and Adam, the mixed precision of --precision bf16
   flops     -- FLOPs of one training step (forward + backward, batch 128) and of one sampling
               forward (batch 64), counted by torch.utils.flop_counter.FlopCounterMode
   profile T [B] [train|sample] -- one training step (batch B, default 128), or one sampling
@@ -36,7 +38,12 @@ def tutorial_unet():
     )
 
 
-def train(steps, batch=128):
+def autocast(bf16):
+    """torch.autocast in bfloat16 on the CPU when bf16, else a context that changes nothing."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+
+
+def train(steps, batch=128, bf16=False):
     torch.manual_seed(0)
     model = tutorial_unet().train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -48,16 +55,18 @@ def train(steps, batch=128):
         noise = torch.randn_like(x0)
         t = torch.randint(0, 1000, (batch,))
         noisy = sched.add_noise(x0, noise, t)
-        loss = torch.nn.functional.mse_loss(model(noisy, t).sample, noise)
+        with autocast(bf16):
+            pred = model(noisy, t).sample
+        loss = torch.nn.functional.mse_loss(pred.float(), noise)
         opt.zero_grad()
         loss.backward()
         opt.step()
         times.append((time.perf_counter() - start) * 1000)
-    return {"batch": batch, "warmup_ms": times[:2], "ms": times[2:]}
+    return {"batch": batch, "bf16": bf16, "warmup_ms": times[:2], "ms": times[2:]}
 
 
 @torch.no_grad()
-def sample(steps, batch=64):
+def sample(steps, batch=64, bf16=False):
     torch.manual_seed(0)
     model = tutorial_unet().eval()
     sched = DDPMScheduler(num_train_timesteps=1000)
@@ -66,10 +75,11 @@ def sample(steps, batch=64):
     times = []
     for t in sched.timesteps:
         start = time.perf_counter()
-        eps = model(x, t).sample
-        x = sched.step(eps, t, x).prev_sample
+        with autocast(bf16):
+            eps = model(x, t).sample
+        x = sched.step(eps.float(), t, x).prev_sample
         times.append((time.perf_counter() - start) * 1000)
-    return {"batch": batch, "steps": steps, "warmup_ms": times[:2], "ms": times[2:]}
+    return {"batch": batch, "steps": steps, "bf16": bf16, "warmup_ms": times[:2], "ms": times[2:]}
 
 
 def flops():
@@ -140,10 +150,11 @@ if __name__ == "__main__":
     if os.environ.get("BENCH_THREADS"):
         torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
     out = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+    bf16 = len(sys.argv) > 3 and sys.argv[3] == "bf16"
     if mode == "train":
-        out.update(train(int(sys.argv[2])))
+        out.update(train(int(sys.argv[2]), bf16=bf16))
     elif mode == "sample":
-        out.update(sample(int(sys.argv[2])))
+        out.update(sample(int(sys.argv[2]), bf16=bf16))
     elif mode == "flops":
         out.update(flops())
     elif mode == "profile":
