@@ -155,6 +155,7 @@ public final class HeldOutLoss {
     float[] noisy = new float[n * pixels];
     float[] target = new float[n * pixels];
     float[] eps = new float[pixels];
+    float[] x0s = new float[pixels];
     float[] weight = new float[n];
     float[] t = new float[n];
     long[] labels = new long[n];
@@ -169,8 +170,9 @@ public final class HeldOutLoss {
       SeededNoise.fill(sampleSeed, eps, 0, pixels);
       float a = (float) Math.sqrt(abar[timestep]);
       float b = (float) Math.sqrt(1 - abar[timestep]);
+      images.modelInput(row, cfg.seed(), 0, range, x0s, 0); // as Shard.of stores it: no crop/flip
       for (int p = 0; p < pixels; p++) {
-        float x0 = range.toModel(images.pixel(row, p));
+        float x0 = x0s[p];
         noisy[i * pixels + p] = a * x0 + b * eps[p];
         target[i * pixels + p] = type.target(x0, eps[p], a, b);
       }
