@@ -48,32 +48,6 @@ public record StepPlan(
     }
   }
 
-  /** A plan computed in float32. */
-  public StepPlan(
-      long step,
-      int epoch,
-      long[] batch,
-      long seed,
-      float[] alphasCumprod,
-      PixelRange range,
-      boolean failFirstAttempt,
-      int microBatch,
-      PredictionType predictionType,
-      double condDropout) {
-    this(
-        step,
-        epoch,
-        batch,
-        seed,
-        alphasCumprod,
-        range,
-        failFirstAttempt,
-        microBatch,
-        predictionType,
-        condDropout,
-        Precision.FP32);
-  }
-
   /** A plan without gradient accumulation that trains the model to predict the noise. */
   public StepPlan(
       long step,
@@ -94,7 +68,10 @@ public record StepPlan(
         Math.max(1, batch.length));
   }
 
-  /** A plan that trains the model to predict the noise (the tutorial's target). */
+  /**
+   * A plan that trains an unconditional model to predict the noise (the tutorial's target), in
+   * float32.
+   */
   public StepPlan(
       long step,
       int epoch,
@@ -114,6 +91,7 @@ public record StepPlan(
         failFirstAttempt,
         microBatch,
         PredictionType.EPSILON,
-        0);
+        0,
+        Precision.FP32);
   }
 }
