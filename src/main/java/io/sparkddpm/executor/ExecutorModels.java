@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.util.ShutdownHookManager;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 
@@ -153,12 +154,12 @@ public final class ExecutorModels {
   }
 
   /**
-   * Gives the calling task thread as many libtorch intra-op threads as the task has cores ({@code
-   * spark.task.cpus}, or {@code -Dai.djl.pytorch.num_threads} when set), and returns that number.
-   * Set per task, in the task's thread, not through the property alone: DJL reads the property
-   * once, when the engine starts, and in local mode the driver starts it first, so the tasks ran
-   * with libtorch's default, the machine's physical core count (one thread where two vCPUs are two
-   * hyper-threads of one core). Outside a task it changes nothing.
+   * Gives the calling task thread its libtorch intra-op threads ({@link #taskThreads}, or {@code
+   * -Dai.djl.pytorch.num_threads} when set) and returns that number. Set per task, in the task's
+   * thread, not through the property alone: DJL reads the property once, when the engine starts,
+   * and in local mode the driver starts it first, so the tasks ran with libtorch's default, the
+   * machine's physical core count (one thread where two vCPUs are two hyper-threads of one core).
+   * Outside a task it changes nothing.
    */
   public static int useTaskThreads() {
     io.sparkddpm.model.Engines.pytorch();
@@ -167,11 +168,50 @@ public final class ExecutorModels {
       return JniUtils.getNumThreads();
     }
     Integer forced = Integer.getInteger("ai.djl.pytorch.num_threads");
-    int threads = forced != null ? forced : Math.max(1, task.cpus());
+    SparkEnv env = SparkEnv.get();
+    int threads =
+        forced != null
+            ? forced
+            : taskThreads(
+                env == null ? null : env.conf().get("spark.master", null),
+                env == null ? null : env.conf().get("spark.executor.cores", null),
+                Math.max(1, task.cpus()),
+                Runtime.getRuntime().availableProcessors());
     if (JniUtils.getNumThreads() != threads) {
       JniUtils.setNumThreads(threads);
     }
     return threads;
+  }
+
+  /**
+   * How many libtorch threads a task computes with: all of its executor's cores. {@link #STEP_LOCK}
+   * lets one task of a JVM compute at a time, so the executor's other task slots wait for it rather
+   * than compute beside it, and a task limited to its {@code spark.task.cpus} left the rest idle
+   * (TrainJob's default two partitions on {@code local[*]} with {@code spark.task.cpus=1} took
+   * turns on one core each; SampleJob's single task of 64 images used one of two cores). The
+   * executor's cores are the N of a {@code local[N]} master ({@code local[*]}: {@code
+   * availableProcessors}), else {@code spark.executor.cores} when set; when neither tells (a
+   * cluster executor that takes a worker's cores unannounced), {@code spark.task.cpus}; never more
+   * than the JVM's processors (OpenMP threads beyond the cores wait for each other), never fewer
+   * than {@code spark.task.cpus}.
+   *
+   * @param master {@code spark.master}, or null
+   * @param executorCores {@code spark.executor.cores}, or null when unset
+   * @param taskCpus {@code spark.task.cpus}
+   * @param processors this JVM's available processors
+   */
+  public static int taskThreads(String master, String executorCores, int taskCpus, int processors) {
+    int cores = taskCpus;
+    java.util.regex.Matcher local =
+        java.util.regex.Pattern.compile("local(?:\\[(\\d+|\\*)(?:,\\d+)?])?")
+            .matcher(master == null ? "" : master.trim());
+    if (local.matches()) {
+      String n = local.group(1);
+      cores = n == null ? 1 : n.equals("*") ? processors : Integer.parseInt(n);
+    } else if (executorCores != null && !executorCores.isBlank()) {
+      cores = Integer.parseInt(executorCores.trim());
+    }
+    return Math.max(taskCpus, Math.min(cores, processors));
   }
 
   /** The GPU Spark assigned to this task, or the CPU when it assigned none. */

@@ -97,9 +97,14 @@ class GradientAllReduceTest extends SparkSessionTestBase {
     try (SparkGradients spark = new SparkGradients(sc, rdd, TinyRun.tinyConfig())) {
       assertEquals(IMAGES, spark.datasetSize());
       AllReduce.Mean viaSpark = AllReduce.mean(spark.compute(plan(), w), w.length);
-      // libtorch's sums depend on its thread count; tasks run with spark.task.cpus threads, so
+      // libtorch's sums depend on its thread count; tasks run with their executor's cores, so
       // the local computation takes the same number.
-      int threads = Integer.parseInt(sc.getConf().get("spark.task.cpus", "1"));
+      int threads =
+          io.sparkddpm.executor.ExecutorModels.taskThreads(
+              sc.master(),
+              null,
+              Integer.parseInt(sc.getConf().get("spark.task.cpus", "1")),
+              Runtime.getRuntime().availableProcessors());
       int driverThreads = JniUtils.getNumThreads();
       AllReduce.Mean local;
       try {
