@@ -25,6 +25,7 @@ BASELINE_ARGS=""
 SKIP_JOBS=0
 SKIP_MODES=0
 SKIP_BF16=0
+ONLY=""
 MODE_STEPS=50
 ROUNDS=2
 ROUND=1
@@ -42,6 +43,10 @@ Usage: submit/bench.sh [--steps N] [--sample-steps N] [--rounds N] [--quick] [--
                     "-Ddjl.version=0.36.0 -Dpytorch.version=2.7.1"
   --no-jobs         skip the TrainJob and SampleJob rows
   --no-bf16         skip the bf16 rows (PyTorch autocast, TrainJob/SampleJob --precision bf16)
+  --only ROWS       run only these compared rows, comma-separated, of: ref, djl (the two PyTorch
+                    stacks), java (plain Java train and sampler loop), trainjob, samplejob,
+                    trainjob-bf16, samplejob-bf16, baseline (plain Java rows of --baseline),
+                    baseline-jobs (TrainJob and SampleJob of --baseline): a quick paired before/after
   --no-modes        skip the per-step overhead rows of --mode per-step|persistent
                     (submit/benchmark-modes.sh: tiny UNet, P = 1, 2, local[2] and a 2-worker
                     standalone cluster on 127.0.0.1; --mode-steps N steps each, default $MODE_STEPS,
@@ -59,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --baseline-args) BASELINE_ARGS="${2:?}"; shift 2 ;;
     --no-jobs) SKIP_JOBS=1; shift ;;
     --no-bf16) SKIP_BF16=1; shift ;;
+    --only) ONLY=",${2:?},"; shift 2 ;;
     --no-modes) SKIP_MODES=1; shift ;;
     --mode-steps) MODE_STEPS="${2:?}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -171,23 +177,27 @@ java_rows() { # java_rows DIR LABEL_SUFFIX
     "$LOGS/$key-sample.log.rss" "Sampler.run in one JVM, DDPM"
 }
 
-JOB_CONF=(--master 'local[*]' --conf spark.task.cpus="$CORES" --conf spark.ui.enabled=false)
+# Spark's defaults, as a user's spark-submit gets them: no spark.task.cpus (1), so the job must
+# give its tasks the cores itself (ExecutorModels.taskThreads).
+JOB_CONF=(--master 'local[*]' --conf spark.ui.enabled=false)
 
 # TrainJob runs in the rounds, next to the plain Java row it is compared with (within 5%).
-# trainjob_row [fp32|bf16]: the --precision of the run.
+# trainjob_row [fp32|bf16] [DIR LABEL_SUFFIX]: the --precision of the run; the project in DIR
+# (default this one; the baseline's for its rows).
 trainjob_row() {
-  local precision="${1:-fp32}" key="trainjob-r$ROUND" label="TrainJob P=1 train"
-  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="TrainJob P=1 --precision $precision train"; }
-  local out="$BENCH_DIR/jobs/$key"
-  log "TrainJob P=1 --precision $precision on local[*] ($((STEPS + 2)) steps, round $ROUND)"
+  local precision="${1:-fp32}" dir="${2:-$PROJECT_DIR}" suffix="${3:-}"
+  local key="trainjob${suffix:+-base}-r$ROUND" label="TrainJob P=1 train$suffix"
+  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="TrainJob P=1 --precision $precision train$suffix"; }
+  local out="$BENCH_DIR/jobs/$key" jars=("$dir"/target/lib/pytorch-native-*.jar)
+  log "TrainJob$suffix P=1 --precision $precision on local[*] ($((STEPS + 2)) steps, round $ROUND)"
   rm -rf "$out"
-  measured "$key" "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
-    --class TrainJob "$APP_JAR" --data "$PROJECT_DIR/data/mnist" --output "$out" \
+  measured "$key" "$dir/submit/spark-submit" "${JOB_CONF[@]}" --jars "${jars[0]}" \
+    --class TrainJob "$dir/target/spark-ddpm.jar" --data "$PROJECT_DIR/data/mnist" --output "$out" \
     --max-steps "$((STEPS + 2))" --partitions 1 --sample-every-epoch 0 --checkpoint-every 0 --log-every 1 \
     --precision "$precision"
   row_json "$label" train 128 0 "$(metrics_ms "$out/metrics.jsonl")" \
-    "$LOGS/$key.log.rss" "local[*], spark.task.cpus=$CORES; step_s of metrics.jsonl; RSS of the one JVM (driver + executor)"
-  [[ "$precision" != fp32 ]] || LAST_MODEL="$out/final"
+    "$LOGS/$key.log.rss" "local[*], Spark's default spark.task.cpus; step_s of metrics.jsonl; RSS of the one JVM (driver + executor)"
+  [[ "$precision" != fp32 || -n "$suffix" ]] || LAST_MODEL="$out/final"
 }
 
 # SampleJob runs in the rounds too, after TrainJob (whose model it samples) in odd rounds and on the
@@ -195,19 +205,20 @@ trainjob_row() {
 # one the Java sampler loop reports, without the two warm-up steps.
 # samplejob_row [fp32|bf16]: the --precision of the run (the fp32 run's model either way).
 samplejob_row() {
-  local precision="${1:-fp32}" key="samplejob-r$ROUND" label="SampleJob sample"
-  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="SampleJob --precision $precision sample"; }
-  log "SampleJob --precision $precision ($SAMPLE_STEPS DDPM steps, 64 images, 1 task, round $ROUND)"
+  local precision="${1:-fp32}" dir="${2:-$PROJECT_DIR}" suffix="${3:-}"
+  local key="samplejob${suffix:+-base}-r$ROUND" label="SampleJob sample$suffix" jars=("$dir"/target/lib/pytorch-native-*.jar)
+  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="SampleJob --precision $precision sample$suffix"; }
+  log "SampleJob$suffix --precision $precision ($SAMPLE_STEPS DDPM steps, 64 images, 1 task, round $ROUND)"
   rm -rf "$BENCH_DIR/jobs/$key"
-  measured "$key" "$PROJECT_DIR/submit/spark-submit" "${JOB_CONF[@]}" --jars "$(native_jar)" \
-    --class SampleJob "$APP_JAR" --model "$LAST_MODEL" --output "$BENCH_DIR/jobs/$key" \
+  measured "$key" "$dir/submit/spark-submit" "${JOB_CONF[@]}" --jars "${jars[0]}" \
+    --class SampleJob "$dir/target/spark-ddpm.jar" --model "$LAST_MODEL" --output "$BENCH_DIR/jobs/$key" \
     --steps "$SAMPLE_STEPS" --num-images 64 --batch-size 64 --partitions 1 --precision "$precision"
   local ms
   ms="$(sed -n 's/.*step ms of partition 0: \(\[.*\]\).*/\1/p' "$LOGS/$key.log" "$LOGS/$key.log.err" | head -1)"
   [[ -n "$ms" ]] || die "SampleJob logged no step times (log: $LOGS/$key.log.err)"
   row_json "$label" sample 64 "$SAMPLE_STEPS" \
     "$(python3 -c "import json,sys; print(json.dumps(json.loads(sys.argv[1])[2:]))" "$ms")" \
-    "$LOGS/$key.log.rss" "local[*], spark.task.cpus=$CORES, 1 task; Sampler's step times logged by the task"
+    "$LOGS/$key.log.rss" "local[*], Spark's default spark.task.cpus, 1 task; Sampler's step times logged by the task"
 }
 
 "$PROJECT_DIR/submit/fetch-mnist.sh" >/dev/null
@@ -229,6 +240,15 @@ compared=(ref djl java)
 [[ "$SKIP_JOBS" == 1 ]] || compared+=(trainjob samplejob)
 [[ "$SKIP_JOBS" == 1 || "$SKIP_BF16" == 1 ]] || compared+=(trainjob-bf16 samplejob-bf16)
 [[ -z "$BASELINE" ]] || compared+=(baseline)
+[[ -z "$BASELINE" || "$SKIP_JOBS" == 1 ]] || compared+=(baseline-jobs)
+if [[ -n "$ONLY" ]]; then
+  for c in ${ONLY//,/ }; do
+    [[ " ${compared[*]} " == *" $c "* ]] || die "--only: no row $c here (rows: ${compared[*]})"
+  done
+  kept=()
+  for c in "${compared[@]}"; do [[ "$ONLY" != *",$c,"* ]] || kept+=("$c"); done
+  compared=("${kept[@]}")
+fi
 compared_row() {
   case "$1" in
     ref) torch_rows "$TORCH_REFERENCE" "$DIFFUSERS" "PyTorch" ;;
@@ -239,6 +259,9 @@ compared_row() {
     trainjob-bf16) trainjob_row bf16 ;;
     samplejob-bf16) samplejob_row bf16 ;;
     baseline) java_rows "$base_dir" " (baseline $BASELINE${BASELINE_ARGS:+ $BASELINE_ARGS})" ;;
+    baseline-jobs)
+      trainjob_row fp32 "$base_dir" " (baseline $BASELINE)"
+      samplejob_row fp32 "$base_dir" " (baseline $BASELINE)" ;;
   esac
 }
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
