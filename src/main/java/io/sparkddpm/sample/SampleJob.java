@@ -367,7 +367,13 @@ public final class SampleJob implements JobRunner.Job<SampleConfig> {
               : Guidance.roundRobin(
                   classes, indices, ckpt.unetConfig().numClassEmbeds() - 1, cfg.guidanceScale());
       Sampler.Result r =
-          Sampler.sample(model, manager, s, cfg.seed(), indices, points, guidance, cfg.precision());
+          Sampler.sample(
+              model,
+              manager,
+              s,
+              cfg.seed(),
+              indices,
+              new Sampler.Options(points, guidance, cfg.precision()));
       List<List<byte[]>> rows = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         rows.add(new ArrayList<>());

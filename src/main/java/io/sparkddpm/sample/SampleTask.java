@@ -116,9 +116,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, SampleTask.O
                   scheduler,
                   cfg.seed(),
                   indices,
-                  0,
-                  guidance,
-                  cfg.precision());
+                  new Sampler.Options(0, guidance, cfg.precision()));
         }
         samplingNanos += System.nanoTime() - started;
       }

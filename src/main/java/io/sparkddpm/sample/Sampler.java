@@ -61,15 +61,37 @@ public final class Sampler {
   }
 
   /**
-   * Samples one image per entry of {@code indices}, as one batch, with seeded noise.
+   * What a reverse process takes besides the model, scheduler and noise.
+   *
+   * @param snapshots how many evenly spaced snapshots of x_t to keep (0 = none); the last one is
+   *     the final image
+   * @param guidance the classes of a class-conditional model and the guidance scale, or null for an
+   *     unconditional model
+   * @param precision what the model's forward computes in; its prediction, x_t and the scheduler's
+   *     arithmetic are float32 either way
+   */
+  public record Options(int snapshots, Guidance guidance, Precision precision) {
+    /** An unconditional model in float32. */
+    public static Options snapshots(int snapshots) {
+      return new Options(snapshots, null, Precision.FP32);
+    }
+
+    /** These options for a conditional model asked for {@code guidance}'s classes. */
+    public Options withGuidance(Guidance guidance) {
+      return new Options(snapshots, guidance, precision);
+    }
+  }
+
+  /**
+   * Samples one image per entry of {@code indices}, as one batch, with seeded noise, from an
+   * unconditional model in float32.
    *
    * @param model the noise-prediction network (weights loaded)
    * @param manager where arrays are created (its device is used)
    * @param scheduler a scheduler on which {@code setTimesteps} was called
    * @param seed the run's seed
    * @param indices global image numbers
-   * @param snapshots how many evenly spaced snapshots of x_t to keep (0 = none); the last one is
-   *     the final image
+   * @param snapshots {@link Options#snapshots()}
    * @return (B, C, S, S) floats in the model's pixel range, row-major
    */
   public static Result sample(
@@ -79,12 +101,11 @@ public final class Sampler {
       long seed,
       long[] indices,
       int snapshots) {
-    return sample(model, manager, scheduler, seed, indices, snapshots, null);
+    return sample(model, manager, scheduler, seed, indices, Options.snapshots(snapshots));
   }
 
   /**
-   * As {@link #sample(UNet2DModel, NDManager, NoiseScheduler, long, long[], int)}, a
-   * class-conditional model asked for {@code guidance}'s classes (null: an unconditional model).
+   * As {@link #sample(UNet2DModel, NDManager, NoiseScheduler, long, long[], int)}, with options.
    */
   public static Result sample(
       UNet2DModel model,
@@ -92,36 +113,11 @@ public final class Sampler {
       NoiseScheduler scheduler,
       long seed,
       long[] indices,
-      int snapshots,
-      Guidance guidance) {
-    return sample(model, manager, scheduler, seed, indices, snapshots, guidance, Precision.FP32);
+      Options options) {
+    return run(model, manager, scheduler, indices.length, seeded(seed, indices), options);
   }
 
-  /**
-   * As {@link #sample(UNet2DModel, NDManager, NoiseScheduler, long, long[], int, Guidance)}, the
-   * model's forward computed in {@code precision} (x_t and the scheduler stay float32).
-   */
-  public static Result sample(
-      UNet2DModel model,
-      NDManager manager,
-      NoiseScheduler scheduler,
-      long seed,
-      long[] indices,
-      int snapshots,
-      Guidance guidance,
-      Precision precision) {
-    return run(
-        model,
-        manager,
-        scheduler,
-        indices.length,
-        seeded(seed, indices),
-        snapshots,
-        guidance,
-        precision);
-  }
-
-  /** The reverse loop over {@code batch} images with the given noise. */
+  /** The reverse loop over {@code batch} images with the given noise, unconditional, float32. */
   public static Result run(
       UNet2DModel model,
       NDManager manager,
@@ -129,34 +125,20 @@ public final class Sampler {
       int batch,
       Noise noise,
       int snapshots) {
-    return run(model, manager, scheduler, batch, noise, snapshots, null);
+    return run(model, manager, scheduler, batch, noise, Options.snapshots(snapshots));
   }
 
-  /** The reverse loop; {@code guidance} gives the classes of a conditional model, or is null. */
+  /** The reverse loop over {@code batch} images with the given noise and options. */
   public static Result run(
       UNet2DModel model,
       NDManager manager,
       NoiseScheduler scheduler,
       int batch,
       Noise noise,
-      int snapshots,
-      Guidance guidance) {
-    return run(model, manager, scheduler, batch, noise, snapshots, guidance, Precision.FP32);
-  }
-
-  /**
-   * The reverse loop with the model's forward in {@code precision}; its prediction, x_t and the
-   * scheduler's arithmetic are float32 either way.
-   */
-  public static Result run(
-      UNet2DModel model,
-      NDManager manager,
-      NoiseScheduler scheduler,
-      int batch,
-      Noise noise,
-      int snapshots,
-      Guidance guidance,
-      Precision precision) {
+      Options options) {
+    int snapshots = options.snapshots();
+    Guidance guidance = options.guidance();
+    Precision precision = options.precision();
     precision.warnIfSlowOn(manager.getDevice());
     int c = model.config().inChannels();
     int s = model.config().sampleSize();

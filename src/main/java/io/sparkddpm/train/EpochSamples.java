@@ -51,7 +51,12 @@ final class EpochSamples {
       }
       Sampler.Result r =
           Sampler.sample(
-              model, manager, scheduler, cfg.seed(), indices, 0, guidance, cfg.precision());
+              model,
+              manager,
+              scheduler,
+              cfg.seed(),
+              indices,
+              new Sampler.Options(0, guidance, cfg.precision()));
       byte[] png =
           PngImages.grid(
               SampleImages.toU8(r.images(), n, cfg.range()),

@@ -68,7 +68,10 @@ class ConditionalSamplingTest extends SparkSessionTestBase {
       UNet2DModel model = model(manager);
       Guidance g = Guidance.roundRobin(classes, indices, 10, 1);
       assertArrayEquals(new long[] {3, 7, 0, 3, 7}, g.labels());
-      float[] guided = Sampler.sample(model, manager, ddpm(4), 5, indices, 0, g).images();
+      float[] guided =
+          Sampler.sample(
+                  model, manager, ddpm(4), 5, indices, Sampler.Options.snapshots(0).withGuidance(g))
+              .images();
 
       // Plain conditional sampling written out: x_T, then eps = model(x, t, labels), step.
       NoiseScheduler s = ddpm(4);

@@ -122,7 +122,7 @@ class RgbSamplesTest extends SparkSessionTestBase {
       new ParamLayout(model).copyInto(model, new ParamLayout(model).flatten(ckpt.unet()));
       NoiseScheduler s = NoiseScheduler.create(SampleJob.scheduler(ckpt, cfg));
       s.setTimesteps(4);
-      float[] floats = Sampler.sample(model, manager, s, cfg.seed(), indices, 0, null).images();
+      float[] floats = Sampler.sample(model, manager, s, cfg.seed(), indices, 0).images();
       expected = SampleImages.toU8(floats, IMAGES, PixelRange.MINUS_ONE_TO_ONE);
     }
     assertEquals(PixelRange.MINUS_ONE_TO_ONE, SampleJob.pixelRange(ckpt, cfg));
