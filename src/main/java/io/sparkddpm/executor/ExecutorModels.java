@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.util.ShutdownHookManager;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -31,6 +33,9 @@ public final class ExecutorModels {
   public static final Object STEP_LOCK = new Object();
 
   private static final Map<String, Loaded> CACHE = new ConcurrentHashMap<>();
+
+  /** {@code local}, {@code local[N]}, {@code local[*]}, with or without {@code ,F} retries. */
+  private static final Pattern LOCAL_MASTER = Pattern.compile("local(?:\\[(\\d+|\\*)(?:,\\d+)?])?");
 
   /**
    * Hadoop shutdown priority of {@link #quiesce}: after the driver's graceful stop (60), before
@@ -202,9 +207,7 @@ public final class ExecutorModels {
    */
   public static int taskThreads(String master, String executorCores, int taskCpus, int processors) {
     int cores = taskCpus;
-    java.util.regex.Matcher local =
-        java.util.regex.Pattern.compile("local(?:\\[(\\d+|\\*)(?:,\\d+)?])?")
-            .matcher(master == null ? "" : master.trim());
+    Matcher local = LOCAL_MASTER.matcher(master == null ? "" : master.trim());
     if (local.matches()) {
       String n = local.group(1);
       cores = n == null ? 1 : n.equals("*") ? processors : Integer.parseInt(n);
