@@ -184,10 +184,16 @@ JOB_CONF=(--master 'local[*]' --conf spark.ui.enabled=false)
 # TrainJob runs in the rounds, next to the plain Java row it is compared with (within 5%).
 # trainjob_row [fp32|bf16] [DIR LABEL_SUFFIX]: the --precision of the run; the project in DIR
 # (default this one; the baseline's for its rows).
+# job_names KIND NAME WHAT PRECISION SUFFIX: sets the caller's key (file names) and label (table row)
+# of one job row, e.g. trainjob-base-r2-bf16 and "TrainJob P=1 --precision bf16 train (baseline)".
+job_names() {
+  key="$1${5:+-base}-r$ROUND" label="$2 $3$5"
+  [[ "$4" == fp32 ]] || { key="$key-$4"; label="$2 --precision $4 $3$5"; }
+}
+
 trainjob_row() {
-  local precision="${1:-fp32}" dir="${2:-$PROJECT_DIR}" suffix="${3:-}"
-  local key="trainjob${suffix:+-base}-r$ROUND" label="TrainJob P=1 train$suffix"
-  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="TrainJob P=1 --precision $precision train$suffix"; }
+  local precision="${1:-fp32}" dir="${2:-$PROJECT_DIR}" suffix="${3:-}" key label
+  job_names trainjob "TrainJob P=1" train "$precision" "$suffix"
   local out="$BENCH_DIR/jobs/$key" jars=("$dir"/target/lib/pytorch-native-*.jar)
   log "TrainJob$suffix P=1 --precision $precision on local[*] ($((STEPS + 2)) steps, round $ROUND)"
   rm -rf "$out"
@@ -205,9 +211,9 @@ trainjob_row() {
 # one the Java sampler loop reports, without the two warm-up steps.
 # samplejob_row [fp32|bf16]: the --precision of the run (the fp32 run's model either way).
 samplejob_row() {
-  local precision="${1:-fp32}" dir="${2:-$PROJECT_DIR}" suffix="${3:-}"
-  local key="samplejob${suffix:+-base}-r$ROUND" label="SampleJob sample$suffix" jars=("$dir"/target/lib/pytorch-native-*.jar)
-  [[ "$precision" == fp32 ]] || { key="$key-$precision"; label="SampleJob --precision $precision sample$suffix"; }
+  local precision="${1:-fp32}" dir="${2:-$PROJECT_DIR}" suffix="${3:-}" key label
+  job_names samplejob SampleJob sample "$precision" "$suffix"
+  local jars=("$dir"/target/lib/pytorch-native-*.jar)
   log "SampleJob$suffix --precision $precision ($SAMPLE_STEPS DDPM steps, 64 images, 1 task, round $ROUND)"
   rm -rf "$BENCH_DIR/jobs/$key"
   measured "$key" "$dir/submit/spark-submit" "${JOB_CONF[@]}" --jars "${jars[0]}" \
