@@ -124,20 +124,37 @@ public final class HeldOutLoss {
                   + " 1-channel 32x32",
               cfg.model(), ckpt.unetConfig().inChannels(), side, side, cfg.data()));
     }
-    boolean gradMode = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
+    // The manager first: it loads the engine, whose native library the grad-mode calls need (a
+    // fresh JVM, as submit/heldout-loss.sh starts, has not loaded it yet).
     try (NDManager manager = NDManager.newBaseManager()) {
-      model.initialize(manager);
-      UNetWeights.load(model, ckpt.unet(), cfg.model());
-      double sum = 0;
-      for (int from = 0; from < cfg.images(); from += cfg.batchSize()) {
-        int n = Math.min(cfg.batchSize(), cfg.images() - from);
-        sum += batchLoss(model, manager, images, from, n, cfg, type, abar, range);
+      boolean gradMode = JniUtils.isGradMode();
+      JniUtils.setGradMode(false);
+      try {
+        return loss(model, manager, images, ckpt, cfg, type, abar, range);
+      } finally {
+        JniUtils.setGradMode(gradMode);
       }
-      return new Result(sum / cfg.images(), cfg.images(), stepOf(ckpt), cfg.model());
-    } finally {
-      JniUtils.setGradMode(gradMode);
     }
+  }
+
+  private static Result loss(
+      UNet2DModel model,
+      NDManager manager,
+      Shard images,
+      Checkpoints.Contents ckpt,
+      Config cfg,
+      PredictionType type,
+      float[] abar,
+      PixelRange range)
+      throws IOException {
+    model.initialize(manager);
+    UNetWeights.load(model, ckpt.unet(), cfg.model());
+    double sum = 0;
+    for (int from = 0; from < cfg.images(); from += cfg.batchSize()) {
+      int n = Math.min(cfg.batchSize(), cfg.images() - from);
+      sum += batchLoss(model, manager, images, from, n, cfg, type, abar, range);
+    }
+    return new Result(sum / cfg.images(), cfg.images(), stepOf(ckpt), cfg.model());
   }
 
   /** Summed per-image loss of test images {@code from .. from + n - 1}. */
