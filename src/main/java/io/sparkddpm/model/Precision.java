@@ -82,39 +82,53 @@ public enum Precision {
   }
 
   /**
-   * Warns once per JVM when bfloat16 is asked for on a CPU without bfloat16 instructions ({@code
-   * avx512_bf16} or {@code amx_bf16} absent from {@code /proc/cpuinfo}): libtorch then converts to
-   * float32 around every op, which is correct but likely slower than float32 throughout. Silent on
-   * a GPU, for float32, and where {@code /proc/cpuinfo} cannot be read (not Linux).
+   * Warns once per JVM when bfloat16 is asked for on a CPU where it was measured slower than
+   * float32: one without AMX ({@code amx_bf16} absent from {@code /proc/cpuinfo}). Without any
+   * bfloat16 instructions libtorch emulates the type (training 3.2x slower than float32 on an Intel
+   * Xeon without them); with {@code avx512_bf16} alone its kernels are native but still slower
+   * (training 0.52-0.60x of float32 for PyTorch's own autocast and for this project on an Intel
+   * Xeon with avx512_bf16 and no AMX, docs/performance.md). Silent on a GPU, for float32, and where
+   * {@code /proc/cpuinfo} cannot be read (not Linux).
    */
   public void warnIfSlowOn(Device device) {
     if (this != BF16 || !Device.Type.CPU.equals(device.getDeviceType())) {
       return;
     }
-    if (!Cpu.HAS_BF16 && WARNED.compareAndSet(false, true)) {
-      LOG.warn(
-          "--precision bf16: this CPU has no bfloat16 instructions (no avx512_bf16 or amx_bf16 in"
-              + " /proc/cpuinfo); libtorch emulates bfloat16 and the run is likely slower than"
-              + " --precision fp32");
+    String why = slowBf16Reason(Cpu.INFO);
+    if (why != null && WARNED.compareAndSet(false, true)) {
+      LOG.warn("--precision bf16: {}; the run is likely slower than --precision fp32", why);
     }
   }
 
-  /** The CPU's flags, read once, when first needed. */
+  /** The CPU's flags, read once, when first needed; null where they cannot be read. */
   private static final class Cpu {
-    static final boolean HAS_BF16 = readFlags();
+    static final String INFO = read();
 
-    private static boolean readFlags() {
+    private static String read() {
       try {
-        return hasBf16Instructions(Files.readString(Path.of("/proc/cpuinfo")));
+        return Files.readString(Path.of("/proc/cpuinfo"));
       } catch (IOException | RuntimeException e) {
-        return true; // not Linux: nothing known, nothing to warn about
+        return null; // not Linux: nothing known, nothing to warn about
       }
     }
   }
 
-  /** Whether {@code cpuinfo} (the text of {@code /proc/cpuinfo}) lists a bfloat16 extension. */
-  static boolean hasBf16Instructions(String cpuinfo) {
-    return cpuinfo.matches("(?s).*\\b(avx512_bf16|amx_bf16)\\b.*");
+  /**
+   * Why bfloat16 is likely slower than float32 on the CPU {@code cpuinfo} (the text of {@code
+   * /proc/cpuinfo}) describes, or null: when it lists {@code amx_bf16}, or is null (unknown).
+   */
+  static String slowBf16Reason(String cpuinfo) {
+    if (cpuinfo == null || hasFlag(cpuinfo, "amx_bf16")) {
+      return null;
+    }
+    return hasFlag(cpuinfo, "avx512_bf16")
+        ? "this CPU has avx512_bf16 but no AMX (no amx_bf16 in /proc/cpuinfo)"
+        : "this CPU has no bfloat16 instructions (no avx512_bf16 or amx_bf16 in /proc/cpuinfo),"
+            + " libtorch emulates bfloat16";
+  }
+
+  private static boolean hasFlag(String cpuinfo, String flag) {
+    return cpuinfo.matches("(?s).*\\b" + flag + "\\b.*");
   }
 
   /** The option's spelling. */

@@ -2,7 +2,7 @@ package io.sparkddpm.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,11 +45,16 @@ class PrecisionTest {
   }
 
   @Test
-  void bf16InstructionsAreFoundInCpuinfoFlags() {
+  void bf16WarnsUnlessTheCpuHasAmx() {
     String flags = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw%s\n";
-    assertTrue(Precision.hasBf16Instructions(String.format(flags, " avx512_bf16 amx_tile")));
-    assertTrue(Precision.hasBf16Instructions(String.format(flags, " amx_bf16")));
-    assertFalse(Precision.hasBf16Instructions(String.format(flags, "")));
-    assertFalse(Precision.hasBf16Instructions(String.format(flags, " avx512_bf16x")));
+    assertNull(Precision.slowBf16Reason(String.format(flags, " avx512_bf16 amx_bf16 amx_tile")));
+    assertNull(Precision.slowBf16Reason(null), "unknown CPU: no warning");
+    assertTrue(
+        Precision.slowBf16Reason(String.format(flags, " avx512_bf16 amx_tile")).contains("no AMX"));
+    for (String none : new String[] {"", " avx512_bf16x", " amx_bf16x"}) {
+      assertTrue(
+          Precision.slowBf16Reason(String.format(flags, none)).contains("emulates"),
+          "flags" + none);
+    }
   }
 }
