@@ -19,9 +19,11 @@ require_tool() {
   command -v "$1" >/dev/null 2>&1 || die "$1 is required but not on PATH ($2)"
 }
 
-# Builds the jar (and the native/classpath files beside it) unless they are already there.
+# Builds the jar (and the native/classpath files beside it) unless they are there and newer than
+# the main sources and the pom.
 build_jar() {
-  if [[ ! -f "$APP_JAR" || ! -f "$SPARK_CLASSPATH_FILE" ]] || ! compgen -G "$NATIVE_JAR_GLOB" >/dev/null; then
+  if [[ ! -f "$APP_JAR" || ! -f "$SPARK_CLASSPATH_FILE" ]] || ! compgen -G "$NATIVE_JAR_GLOB" >/dev/null ||
+    [[ -n "$(find "$PROJECT_DIR/src/main" "$PROJECT_DIR/pom.xml" -newer "$APP_JAR" -print -quit)" ]]; then
     require_tool mvn "install Maven 3.8+"
     echo "+ mvn -B -q package -DskipTests" >&2
     (cd "$PROJECT_DIR" && mvn -B -q package -DskipTests) || die "build failed"
