@@ -35,22 +35,27 @@ for r in "${runs[@]}"; do
   name="$precision-seed$seed"
   if [[ ! -f "$OUT/$name/train/final/trainer_state.json" ]]; then
     log "TrainJob $name ($STEPS steps)"
-    rm -rf "$OUT/$name"
+    rm -rf "$OUT/$name" "$OUT/$name".*
     spark_submit "${CONF[@]}" --class TrainJob "$APP_JAR" --data "$PROJECT_DIR/data/mnist" \
       --output "$OUT/$name/train" --max-steps "$STEPS" --seed "$seed" --precision "$precision" \
       --sample-every-epoch 0 --checkpoint-every 0 >"$OUT/$name.train.log" 2>&1
   fi
-  log "held-out loss of $name"
-  "$PROJECT_DIR/submit/heldout-loss.sh" --model "$OUT/$name/train/final" --images 1000 --seed 0 \
-    >"$OUT/$name.heldout.txt" 2>"$OUT/$name.heldout.log"
-  log "SampleJob $name ($IMAGES images, DDPM $SAMPLE_STEPS)"
-  spark_submit "${CONF[@]}" --class SampleJob "$APP_JAR" --model "$OUT/$name/train/final" \
-    --output "$OUT/$name/samples" --num-images "$IMAGES" --steps "$SAMPLE_STEPS" --seed 0 \
-    --precision "$precision" --overwrite >"$OUT/$name.sample.log" 2>&1
-  log "EvaluateJob $name"
-  spark_submit "${CONF[@]}" --class EvaluateJob "$APP_JAR" --samples "$OUT/$name/samples" \
-    --data "$PROJECT_DIR/data/mnist" --classifier "$OUT/classifier" --output "$OUT/$name/eval" \
-    --overwrite >"$OUT/$name.eval.log" 2>&1
+  # each later step is skipped when its output is there: a rerun only redoes what is missing
+  if ! grep -q "held-out loss" "$OUT/$name.heldout.txt" 2>/dev/null; then
+    log "held-out loss of $name"
+    "$PROJECT_DIR/submit/heldout-loss.sh" --model "$OUT/$name/train/final" --images 1000 --seed 0 \
+      >"$OUT/$name.heldout.txt" 2>"$OUT/$name.heldout.log"
+  fi
+  if [[ ! -f "$OUT/$name/eval/metrics.json" ]]; then
+    log "SampleJob $name ($IMAGES images, DDPM $SAMPLE_STEPS)"
+    spark_submit "${CONF[@]}" --class SampleJob "$APP_JAR" --model "$OUT/$name/train/final" \
+      --output "$OUT/$name/samples" --num-images "$IMAGES" --steps "$SAMPLE_STEPS" --seed 0 \
+      --precision "$precision" --overwrite >"$OUT/$name.sample.log" 2>&1
+    log "EvaluateJob $name"
+    spark_submit "${CONF[@]}" --class EvaluateJob "$APP_JAR" --samples "$OUT/$name/samples" \
+      --data "$PROJECT_DIR/data/mnist" --classifier "$OUT/classifier" --output "$OUT/$name/eval" \
+      --overwrite >"$OUT/$name.eval.log" 2>&1
+  fi
 done
 
 python3 - "$OUT" "$STEPS" "$IMAGES" "$SAMPLE_STEPS" <<'PY'
@@ -59,7 +64,7 @@ out, steps, images, sample_steps = sys.argv[1:]
 rows = {}
 for name in ("fp32-seed0", "fp32-seed1", "bf16-seed0"):
     loss = float(re.search(r"held-out loss ([0-9.]+)", open(f"{out}/{name}.heldout.txt").read()).group(1))
-    fid = json.load(open(f"{out}/{name}/eval/metrics.json"))["fid"]
+    fid = json.load(open(f"{out}/{name}/eval/metrics.json"))["samples"]["fid"]
     train = [json.loads(l) for l in open(f"{out}/{name}/train/metrics.jsonl") if l.strip()]
     step_s = sorted(r["step_s"] for r in train[2:])
     rows[name] = (loss, fid, step_s[len(step_s) // 2] if step_s else float("nan"))
