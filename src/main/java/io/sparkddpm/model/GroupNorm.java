@@ -20,18 +20,19 @@ import ai.djl.util.PairList;
  * sigmoid times input for SiLU. The fused one runs libtorch's own {@code group_norm} (affine
  * included, one fused backward for input, weight and bias) and {@code silu} through scripted
  * modules ({@code group_norm.pt}, {@code group_norm_silu.pt}, made by the Python script beside
- * them). By default a training forward (one that a backward follows) takes the fused path and an
- * inference forward the composed one, as measured with libtorch 2.7.1 on a 2-core CPU (tutorial
- * UNet, paired in one JVM, {@code FusedAbBenchmark norm}): a training step at batch 128 was 1.22x
- * faster fused (3 pairs, every pair faster), a sampling forward at batch 64 0.96x (6 pairs). {@code
- * -Dsparkddpm.fused_norm=true} or {@code false} forces one path for both; on a GPU the choice is
+ * them). Both training and inference forwards take the fused path unless {@code
+ * -Dsparkddpm.fused_norm=false} forces the composed one, as measured with libtorch 2.7.1 on two
+ * 2-core CPUs (tutorial UNet, paired in one JVM, {@code FusedAbBenchmark norm}): on an AMD EPYC a
+ * training step at batch 128 was 1.22x faster fused (3 pairs, every pair faster) and a sampling
+ * forward at batch 64 0.96x (6 pairs); on an Intel Xeon (family 6 model 207) the sampling forward
+ * was 1.75x faster fused (6 pairs, every pair faster). A default tuned to the first machine cost
+ * the second 43% of every sampling step; fused loses 4% on the first. On a GPU the choice is
  * unmeasured.
  */
 final class GroupNorm extends TorchBlock {
   /**
-   * System property that forces the fused modules on ({@code true}) or off ({@code false}) for
-   * every forward; unset, training forwards are fused and inference forwards composed. Read on
-   * every call.
+   * System property that forces the fused modules on ({@code true}, the default) or off ({@code
+   * false}) for every forward. Read on every call.
    */
   static final String PROPERTY = "sparkddpm.fused_norm";
 
@@ -64,10 +65,10 @@ final class GroupNorm extends TorchBlock {
     bias = param("bias", channels);
   }
 
-  /** Whether a forward ({@code training}: a backward will follow) takes the fused path. */
-  static boolean fused(boolean training) {
+  /** Whether a forward takes the fused path: unless {@link #PROPERTY} is {@code false}. */
+  static boolean fused() {
     String forced = System.getProperty(PROPERTY);
-    return forced == null || forced.isEmpty() ? training : Boolean.parseBoolean(forced);
+    return forced == null || forced.isEmpty() || Boolean.parseBoolean(forced);
   }
 
   @Override
@@ -77,7 +78,7 @@ final class GroupNorm extends TorchBlock {
     if (Precision.isBf16(x)) {
       return new NDList(bf16(ps, x, training));
     }
-    return new NDList(fused(training) ? fusedForward(ps, x, training) : composed(ps, x, training));
+    return new NDList(fused() ? fusedForward(ps, x, training) : composed(ps, x, training));
   }
 
   /**
@@ -92,7 +93,7 @@ final class GroupNorm extends TorchBlock {
     }
     NDArray x32 = Precision.toFloat32(x);
     return Precision.BF16.cast(
-        fused(training) ? fusedForward(ps, x32, training) : composed(ps, x32, training));
+        fused() ? fusedForward(ps, x32, training) : composed(ps, x32, training));
   }
 
   private NDArray fusedForward(ParameterStore ps, NDArray x, boolean training) {

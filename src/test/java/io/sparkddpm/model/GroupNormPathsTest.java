@@ -15,8 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * GroupNorm's two paths, the composed DJL ops (default) and libtorch's fused group_norm/silu
- * through the scripted modules ({@code -Dsparkddpm.fused_norm=true}), give the same output and the
+ * GroupNorm's two paths, the composed DJL ops ({@code -Dsparkddpm.fused_norm=false}) and libtorch's
+ * fused group_norm/silu through the scripted modules (the default), give the same output and the
  * same gradients for input, weight and bias, with and without the SiLU: max-abs difference at most
  * 1e-5 (float32 rounding of two orders of summation; values are O(1)).
  */
