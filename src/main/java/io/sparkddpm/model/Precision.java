@@ -94,15 +94,18 @@ public enum Precision {
     if (this != BF16 || !Device.Type.CPU.equals(device.getDeviceType())) {
       return;
     }
-    String why = slowBf16Reason(Cpu.INFO);
-    if (why != null && WARNED.compareAndSet(false, true)) {
-      LOG.warn("--precision bf16: {}; the run is likely slower than --precision fp32", why);
+    if (Cpu.SLOW_BF16 != null && WARNED.compareAndSet(false, true)) {
+      LOG.warn(
+          "--precision bf16: {}; the run is likely slower than --precision fp32", Cpu.SLOW_BF16);
     }
   }
 
-  /** The CPU's flags, read once, when first needed; null where they cannot be read. */
+  /**
+   * This CPU's {@link #slowBf16Reason}, worked out once, when first needed (every training
+   * micro-batch asks).
+   */
   private static final class Cpu {
-    static final String INFO = read();
+    static final String SLOW_BF16 = slowBf16Reason(read());
 
     private static String read() {
       try {

@@ -130,31 +130,18 @@ public final class HeldOutLoss {
       boolean gradMode = JniUtils.isGradMode();
       JniUtils.setGradMode(false);
       try {
-        return loss(model, manager, images, ckpt, cfg, type, abar, range);
+        model.initialize(manager);
+        UNetWeights.load(model, ckpt.unet(), cfg.model());
+        double sum = 0;
+        for (int from = 0; from < cfg.images(); from += cfg.batchSize()) {
+          int n = Math.min(cfg.batchSize(), cfg.images() - from);
+          sum += batchLoss(model, manager, images, from, n, cfg, type, abar, range);
+        }
+        return new Result(sum / cfg.images(), cfg.images(), stepOf(ckpt), cfg.model());
       } finally {
         JniUtils.setGradMode(gradMode);
       }
     }
-  }
-
-  private static Result loss(
-      UNet2DModel model,
-      NDManager manager,
-      Shard images,
-      Checkpoints.Contents ckpt,
-      Config cfg,
-      PredictionType type,
-      float[] abar,
-      PixelRange range)
-      throws IOException {
-    model.initialize(manager);
-    UNetWeights.load(model, ckpt.unet(), cfg.model());
-    double sum = 0;
-    for (int from = 0; from < cfg.images(); from += cfg.batchSize()) {
-      int n = Math.min(cfg.batchSize(), cfg.images() - from);
-      sum += batchLoss(model, manager, images, from, n, cfg, type, abar, range);
-    }
-    return new Result(sum / cfg.images(), cfg.images(), stepOf(ckpt), cfg.model());
   }
 
   /** Summed per-image loss of test images {@code from .. from + n - 1}. */
