@@ -103,13 +103,11 @@ public final class FlatParameters {
    * tensor.
    */
   private void loadFrom(ByteBuffer direct) {
-    boolean gradMode = JniUtils.isGradMode();
-    JniUtils.setGradMode(false); // an in-place write to leaves that require grad
-    try (PtNDManager scratch = (PtNDManager) flat.getManager().newSubManager()) {
+    // grad mode off: an in-place write to leaves that require grad
+    try (NoGrad off = NoGrad.enter();
+        PtNDManager scratch = (PtNDManager) flat.getManager().newSubManager()) {
       PtNDArray src = (PtNDArray) scratch.create(direct, new Shape(size), DataType.FLOAT32);
       JniUtils.indexSet(flat, src, new long[] {0}, new long[] {size}, new long[] {1});
-    } finally {
-      JniUtils.setGradMode(gradMode);
     }
   }
 }

@@ -29,13 +29,10 @@ public final class NDArrays {
     long[] step = new long[end.length];
     Arrays.fill(step, 1);
     // An in-place write to a leaf that requires grad is refused while grad mode is on.
-    boolean gradMode = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try (NDManager scratch = target.getManager().newSubManager()) {
+    try (NoGrad off = NoGrad.enter();
+        NDManager scratch = target.getManager().newSubManager()) {
       FloatBuffer values = FloatBuffer.wrap(src, offset, (int) shape.size()).slice();
       JniUtils.indexSet(target, (PtNDArray) scratch.create(values, shape), start, end, step);
-    } finally {
-      JniUtils.setGradMode(gradMode);
     }
   }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.sparkddpm.diffusion.NoiseScheduler;
 import io.sparkddpm.diffusion.SeededNoise;
+import io.sparkddpm.model.NoGrad;
 import io.sparkddpm.model.Precision;
 import io.sparkddpm.model.UNet2DModel;
 import java.util.ArrayList;
@@ -148,9 +149,8 @@ public final class Sampler {
     long[] keptAt = new long[Math.max(snapshots, 0)];
     // libtorch's grad mode is per thread and on by default in a Spark task thread: without this,
     // every step's x_t would keep the autograd graph of all earlier steps alive (tens of GB).
-    boolean gradMode = ai.djl.pytorch.jni.JniUtils.isGradMode();
-    ai.djl.pytorch.jni.JniUtils.setGradMode(false);
-    try (NDManager loop = manager.newSubManager()) {
+    try (NoGrad off = NoGrad.enter();
+        NDManager loop = manager.newSubManager()) {
       NDArray x = noise.start(loop, shape); // x_T: (B, C, S, S)
       ParameterStore ps = new ParameterStore(loop, false);
       double[] stepMs = new double[timesteps.length];
@@ -181,8 +181,6 @@ public final class Sampler {
         }
       }
       return new Result(x.toFloatArray(), kept, keptAt, stepMs);
-    } finally {
-      ai.djl.pytorch.jni.JniUtils.setGradMode(gradMode);
     }
   }
 }

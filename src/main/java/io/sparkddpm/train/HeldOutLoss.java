@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -20,6 +19,7 @@ import io.sparkddpm.diffusion.DdpmScheduler;
 import io.sparkddpm.diffusion.PredictionType;
 import io.sparkddpm.diffusion.SchedulerConfig;
 import io.sparkddpm.diffusion.SeededNoise;
+import io.sparkddpm.model.NoGrad;
 import io.sparkddpm.model.Precision;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetWeights;
@@ -126,21 +126,16 @@ public final class HeldOutLoss {
     }
     // The manager first: it loads the engine, whose native library the grad-mode calls need (a
     // fresh JVM, as submit/heldout-loss.sh starts, has not loaded it yet).
-    try (NDManager manager = NDManager.newBaseManager()) {
-      boolean gradMode = JniUtils.isGradMode();
-      JniUtils.setGradMode(false);
-      try {
-        model.initialize(manager);
-        UNetWeights.load(model, ckpt.unet(), cfg.model());
-        double sum = 0;
-        for (int from = 0; from < cfg.images(); from += cfg.batchSize()) {
-          int n = Math.min(cfg.batchSize(), cfg.images() - from);
-          sum += batchLoss(model, manager, images, from, n, cfg, type, abar, range);
-        }
-        return new Result(sum / cfg.images(), cfg.images(), stepOf(ckpt), cfg.model());
-      } finally {
-        JniUtils.setGradMode(gradMode);
+    try (NDManager manager = NDManager.newBaseManager();
+        NoGrad off = NoGrad.enter()) {
+      model.initialize(manager);
+      UNetWeights.load(model, ckpt.unet(), cfg.model());
+      double sum = 0;
+      for (int from = 0; from < cfg.images(); from += cfg.batchSize()) {
+        int n = Math.min(cfg.batchSize(), cfg.images() - from);
+        sum += batchLoss(model, manager, images, from, n, cfg, type, abar, range);
       }
+      return new Result(sum / cfg.images(), cfg.images(), stepOf(ckpt), cfg.model());
     }
   }
 
