@@ -49,6 +49,25 @@ public final class Reference {
     return new String(bytes(name), StandardCharsets.UTF_8);
   }
 
+  /**
+   * The relative L2 error {@code |actual - expected| / |expected|} over the whole tensor, the
+   * tolerance measure of the parity tests against torch.
+   */
+  public static double relativeError(float[] actual, float[] expected) {
+    if (actual.length != expected.length) {
+      throw new AssertionError(
+          "lengths: expected " + expected.length + " values, got " + actual.length);
+    }
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < expected.length; i++) {
+      double d = (double) actual[i] - expected[i];
+      diff += d * d;
+      norm += (double) expected[i] * expected[i];
+    }
+    return Math.sqrt(diff / norm);
+  }
+
   /** A safetensors resource under {@code reference/}, read once per JVM. */
   public static synchronized SafeTensors.Contents tensors(String name) {
     return LOADED.computeIfAbsent(name, n -> SafeTensors.read(bytes(n), "reference/" + n));

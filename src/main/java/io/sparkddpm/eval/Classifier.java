@@ -15,6 +15,8 @@ import io.sparkddpm.io.SafeTensors;
 import io.sparkddpm.io.StagedOutput;
 import io.sparkddpm.io.Tensor;
 import io.sparkddpm.model.NDArrays;
+import io.sparkddpm.model.NoGrad;
+import io.sparkddpm.model.Precision;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.Arrays;
@@ -158,9 +160,14 @@ public final class Classifier implements Serializable {
     }
   }
 
-  /** A network on {@code manager} holding these weights, for inference. */
+  /** A network on {@code manager} holding these weights, for inference in float32. */
   public LeNet build(NDManager manager) {
-    LeNet net = new LeNet(config());
+    return build(manager, Precision.FP32);
+  }
+
+  /** A network on {@code manager} holding these weights, for inference in {@code precision}. */
+  public LeNet build(NDManager manager, Precision precision) {
+    LeNet net = new LeNet(config(), precision);
     net.initialize(manager);
     for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
       NDArrays.fill(e.getValue().getArray(), weights.get(e.getKey()), 0);
@@ -182,7 +189,8 @@ public final class Classifier implements Serializable {
     for (int i = 0; i < x.length; i++) {
       x[i] = (pixels[i] & 0xFF) / 255f;
     }
-    try (NDManager batch = manager.newSubManager()) {
+    try (NoGrad off = NoGrad.enter();
+        NDManager batch = manager.newSubManager()) {
       NDArray input = batch.create(x, new Shape(n, channels, side, side)); // (B, C, S, S)
       NDList out = net.forward(new ParameterStore(batch, false), new NDList(input), false);
       float[] probs = out.get(0).softmax(1).toFloatArray(); // (B, classes)

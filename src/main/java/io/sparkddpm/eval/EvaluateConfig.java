@@ -2,6 +2,7 @@ package io.sparkddpm.eval;
 
 import io.sparkddpm.cli.Options;
 import io.sparkddpm.cli.Range;
+import io.sparkddpm.model.Precision;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -142,6 +143,14 @@ public record EvaluateConfig(
             names = "--mlflow-required",
             description = "fail (exit 1) when the MLflow server cannot be used")
         boolean mlflowRequired,
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            description =
+                "the classifier's scoring forwards (reference, samples, floor, ceiling): fp32, or"
+                    + " bf16 (bfloat16 compute on the float32 weights, as torch.autocast); training"
+                    + " the classifier stays fp32")
+        Precision precision,
     Map<String, String> values) {
 
   /** The options of {@code EvaluateJob}. */

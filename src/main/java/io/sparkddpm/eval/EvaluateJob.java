@@ -189,29 +189,21 @@ public final class EvaluateJob implements JobRunner.Job<EvaluateConfig> {
       }
       bc = sc.broadcast(classifier);
       Broadcast<Classifier> model = bc;
-      int k = cfg.examplesPerClass();
       sc.setJobDescription("evaluate: reference features (" + data.describe(true) + ")");
       FeatureStats reference =
           LabelledSet.onData(
               () ->
                   FeatureTask.of(
-                      data.part(spark, true, shape, partitions, cfg.referenceLimit()),
-                      model,
-                      cfg.blankLevel(),
-                      k));
+                      data.part(spark, true, shape, partitions, cfg.referenceLimit()), model, cfg));
       sc.setJobDescription("evaluate: sample features");
-      FeatureStats sampleStats =
-          onSamples(cfg, () -> FeatureTask.of(samples, model, cfg.blankLevel(), k));
+      FeatureStats sampleStats = onSamples(cfg, () -> FeatureTask.of(samples, model, cfg));
       sc.setJobDescription("evaluate: floor features (" + data.describe(false) + ")");
       FeatureStats floorStats =
           LabelledSet.onData(
-              () ->
-                  FeatureTask.of(
-                      data.part(spark, false, shape, partitions, n), model, cfg.blankLevel(), k));
+              () -> FeatureTask.of(data.part(spark, false, shape, partitions, n), model, cfg));
       sc.setJobDescription("evaluate: ceiling (uniform noise) features");
       FeatureStats ceilingStats =
-          FeatureTask.of(
-              ImageSets.noise(spark, n, cfg.seed(), partitions, shape), model, cfg.blankLevel(), k);
+          FeatureTask.of(ImageSets.noise(spark, n, cfg.seed(), partitions, shape), model, cfg);
 
       Result r =
           new Result(

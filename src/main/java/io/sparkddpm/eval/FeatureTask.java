@@ -2,6 +2,7 @@ package io.sparkddpm.eval;
 
 import ai.djl.ndarray.NDManager;
 import io.sparkddpm.executor.ExecutorModels;
+import io.sparkddpm.model.Precision;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -10,8 +11,9 @@ import org.apache.spark.broadcast.Broadcast;
 
 /**
  * What one Spark task of EvaluateJob does: run the broadcast classifier over its partition's images
- * in batches and return the partition's {@link FeatureStats}. The driver sums them in partition
- * order, so the result does not depend on which task finished first.
+ * in batches, in the run's {@code --precision}, and return the partition's {@link FeatureStats}.
+ * The driver sums them in partition order, so the result does not depend on which task finished
+ * first.
  */
 final class FeatureTask implements FlatMapFunction<Iterator<EvalImage>, FeatureStats> {
   private static final long serialVersionUID = 1L;
@@ -22,21 +24,25 @@ final class FeatureTask implements FlatMapFunction<Iterator<EvalImage>, FeatureS
   private final Broadcast<Classifier> classifier;
   private final int blankLevel;
   private final int examplesPerClass;
+  private final Precision precision;
 
-  FeatureTask(Broadcast<Classifier> classifier, int blankLevel, int examplesPerClass) {
+  FeatureTask(
+      Broadcast<Classifier> classifier, int blankLevel, int examplesPerClass, Precision precision) {
     this.classifier = classifier;
     this.blankLevel = blankLevel;
     this.examplesPerClass = examplesPerClass;
+    this.precision = precision;
   }
 
   /** The statistics of {@code images}: one task per partition, summed on the driver. */
   static FeatureStats of(
-      JavaRDD<EvalImage> images,
-      Broadcast<Classifier> classifier,
-      int blankLevel,
-      int examplesPerClass) {
+      JavaRDD<EvalImage> images, Broadcast<Classifier> classifier, EvaluateConfig cfg) {
     List<FeatureStats> parts =
-        images.mapPartitions(new FeatureTask(classifier, blankLevel, examplesPerClass)).collect();
+        images
+            .mapPartitions(
+                new FeatureTask(
+                    classifier, cfg.blankLevel(), cfg.examplesPerClass(), cfg.precision()))
+            .collect();
     FeatureStats total = parts.get(0);
     for (int p = 1; p < parts.size(); p++) {
       total.merge(parts.get(p));
@@ -53,7 +59,8 @@ final class FeatureTask implements FlatMapFunction<Iterator<EvalImage>, FeatureS
         new FeatureStats(config.featureDim(), config.numClasses(), blankLevel, examplesPerClass);
     int pixels = config.imageBytes();
     try (NDManager manager = io.sparkddpm.model.Engines.pytorch().newBaseManager()) {
-      LeNet net = c.build(manager);
+      precision.warnIfSlowOn(manager.getDevice());
+      LeNet net = c.build(manager, precision);
       EvalImage[] batch = new EvalImage[BATCH];
       while (images.hasNext()) {
         int n = 0;

@@ -15,6 +15,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
+import io.sparkddpm.model.Precision;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,20 +27,31 @@ import java.util.Map;
  * <p>Children are named as the equivalent {@code torch.nn.Module}'s attributes ({@code conv1},
  * {@code conv2}, {@code fc1}, {@code fc2}, {@code fc3}), so {@link #stateDict} keys read like a
  * PyTorch state dict ({@code conv1.weight}, ...).
+ *
+ * <p>In {@link Precision#BF16} the forward computes as {@code torch.autocast} does on the float32
+ * weights: the input and per-forward copies of each layer's weight and bias in bfloat16, ReLU and
+ * max pooling on the bfloat16 activations, the logits and features cast back to float32.
  */
 public final class LeNet extends AbstractBlock {
   private static final String[] NAMES = {"conv1", "conv2", "fc1", "fc2", "fc3"};
 
   private final LeNetConfig config;
+  private final Precision precision;
   private final Block conv1;
   private final Block conv2;
   private final Block fc1;
   private final Block fc2;
   private final Block fc3;
 
-  /** An uninitialised network of the given shape. */
+  /** An uninitialised network of the given shape, computing in float32. */
   public LeNet(LeNetConfig config) {
+    this(config, Precision.FP32);
+  }
+
+  /** An uninitialised network of the given shape whose forward computes in {@code precision}. */
+  public LeNet(LeNetConfig config, Precision precision) {
     this.config = config;
+    this.precision = precision;
     Shape k5 = new Shape(5, 5);
     conv1 =
         addChildBlock(
@@ -66,14 +78,37 @@ public final class LeNet extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray x = inputs.singletonOrThrow(); // (B, C, 32, 32), shapes below for 32
-    x = pool(Activation.relu(conv1.forward(ps, new NDList(x), training).head())); // (B, 16, 14, 14)
-    x = pool(Activation.relu(conv2.forward(ps, new NDList(x), training).head())); // (B, 32, 5, 5)
+    // (B, C, 32, 32), shapes below for 32; bfloat16 under BF16, else the input itself
+    NDArray x = precision.cast(inputs.singletonOrThrow());
+    x = pool(Activation.relu(layer(conv1, ps, x, training))); // (B, 16, 14, 14)
+    x = pool(Activation.relu(layer(conv2, ps, x, training))); // (B, 32, 5, 5)
     x = x.reshape(x.getShape().get(0), -1); // (B, 800)
-    x = Activation.relu(fc1.forward(ps, new NDList(x), training).head()); // (B, 120)
-    NDArray features = Activation.relu(fc2.forward(ps, new NDList(x), training).head()); // (B, 84)
-    NDArray logits = fc3.forward(ps, new NDList(features), training).head(); // (B, classes)
-    return new NDList(logits, features);
+    x = Activation.relu(layer(fc1, ps, x, training)); // (B, 120)
+    NDArray features = Activation.relu(layer(fc2, ps, x, training)); // (B, 84)
+    NDArray logits = layer(fc3, ps, features, training); // (B, classes)
+    return new NDList(Precision.toFloat32(logits), Precision.toFloat32(features));
+  }
+
+  /**
+   * One convolution or linear layer on {@code x}: the block itself in float32; in bfloat16 the same
+   * op on bfloat16 copies of its float32 weight and bias (DJL's blocks take their parameters as
+   * they are, so a bfloat16 input would meet float32 weights).
+   */
+  private NDArray layer(Block block, ParameterStore ps, NDArray x, boolean training) {
+    if (precision == Precision.FP32) {
+      return block.forward(ps, new NDList(x), training).head();
+    }
+    NDArray w = param(block, "weight", ps, x, training);
+    NDArray b = param(block, "bias", ps, x, training);
+    return block == conv1 || block == conv2
+        ? Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(0, 0), new Shape(1, 1), 1).head()
+        : Linear.linear(x, w, b).head();
+  }
+
+  private static NDArray param(
+      Block block, String name, ParameterStore ps, NDArray x, boolean training) {
+    Parameter p = block.getParameters().get(name);
+    return Precision.weightFor(ps.getValue(p, x.getDevice(), training), x);
   }
 
   private static NDArray pool(NDArray x) {

@@ -59,6 +59,7 @@ final class MetricsJson {
     c.addProperty("classes", classifier.config().numClasses());
     c.addProperty("in_channels", classifier.config().inChannels());
     c.addProperty("sample_size", classifier.config().sampleSize());
+    c.addProperty("precision", cfg.precision().toString()); // of the scoring forwards
     classifier.trainedOn().ifPresent(d -> c.addProperty("trained_on", d.path()));
     o.add("classifier", c);
     JsonObject d = new JsonObject();

@@ -65,10 +65,24 @@ public enum Precision {
   }
 
   /**
+   * The weight {@code w} in {@code x}'s dtype for an op on {@code x}: {@code w} itself when {@code
+   * x} is not bfloat16, else a bfloat16 copy owned by {@code x}'s manager, so it dies with the
+   * forward's arrays instead of living as long as the weight.
+   */
+  public static NDArray weightFor(NDArray w, NDArray x) {
+    if (!isBf16(x)) {
+      return w;
+    }
+    NDArray cast = BF16.cast(w);
+    cast.attach(x.getManager());
+    return cast;
+  }
+
+  /**
    * {@code x} as float32 (itself when it is), a cast that autograd records: DJL's {@code toType}
    * copy would cut the graph behind it.
    */
-  static NDArray toFloat32(NDArray x) {
+  public static NDArray toFloat32(NDArray x) {
     return x.getDataType() == DataType.FLOAT32 ? x : TO_FP32.apply(true, x);
   }
 

@@ -52,13 +52,7 @@ abstract class TorchBlock extends AbstractBlock {
    * float32 {@code x} it is the parameter itself.
    */
   protected static NDArray weightLike(ParameterStore ps, Parameter p, NDArray x, boolean training) {
-    NDArray v = ps.getValue(p, x.getDevice(), training);
-    if (!Precision.isBf16(x)) {
-      return v;
-    }
-    NDArray cast = Precision.BF16.cast(v);
-    cast.attach(x.getManager());
-    return cast;
+    return Precision.weightFor(ps.getValue(p, x.getDevice(), training), x);
   }
 
   /**

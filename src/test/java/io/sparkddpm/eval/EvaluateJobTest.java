@@ -2,6 +2,7 @@ package io.sparkddpm.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,9 @@ class EvaluateJobTest extends SparkSessionTestBase {
   static final double SUBSET_ACCURACY = 0.95;
 
   static final int N = 300;
+
+  /** Relative FID difference allowed between --precision bf16 and fp32 scoring of one set. */
+  static final double BF16_FID_TOLERANCE = 0.02; // measured 0.4%, 0.02%, 0.1%
 
   @TempDir static Path shared;
   @TempDir Path work;
@@ -276,6 +280,50 @@ class EvaluateJobTest extends SparkSessionTestBase {
             "--output", work.resolve(name + "-eval").toString(),
             "--classifier", classifier.toString()));
     return metrics(work.resolve(name + "-eval")).getAsJsonObject("samples");
+  }
+
+  /**
+   * {@code --precision bf16} scores with the float32-trained classifier in bfloat16: its features
+   * are rounded (the FID moves) but stay within {@link #BF16_FID_TOLERANCE} of float32's.
+   */
+  @Test
+  void bf16ScoringReusesTheClassifierAndGivesFp32sFiguresWithinItsRounding() throws IOException {
+    Path out = work.resolve("bf16-eval");
+    EvaluateJob.Result bf16 =
+        EvaluateJob.evaluate(
+            spark,
+            config(
+                "--samples", blurredPngs.toString(),
+                "--output", out.toString(),
+                "--classifier", classifier.toString(),
+                "--precision", "bf16"));
+    assertFalse(bf16.classifierTrained(), "the classifier is reused, trained in fp32");
+    System.out.printf(
+        "EvaluateJob FID fp32 / bf16: samples %.4f / %.4f, floor %.4f / %.4f, ceiling %.2f / %.2f%n",
+        first.samples().fid(),
+        bf16.samples().fid(),
+        first.floor().fid(),
+        bf16.floor().fid(),
+        first.ceiling().fid(),
+        bf16.ceiling().fid());
+    assertNotEquals(first.samples().fid(), bf16.samples().fid(), "bf16 features are rounded");
+    for (double[] pair :
+        new double[][] {
+          {first.samples().fid(), bf16.samples().fid()},
+          {first.floor().fid(), bf16.floor().fid()},
+          {first.ceiling().fid(), bf16.ceiling().fid()}
+        }) {
+      assertEquals(pair[0], pair[1], BF16_FID_TOLERANCE * pair[0], "fp32 against bf16 FID");
+    }
+    assertEquals(N, bf16.samples().count());
+    JsonObject metrics = metrics(out);
+    assertEquals("bf16", metrics.getAsJsonObject("classifier").get("precision").getAsString());
+    assertEquals(
+        "fp32",
+        metrics(shared.resolve("first"))
+            .getAsJsonObject("classifier")
+            .get("precision")
+            .getAsString());
   }
 
   @Test

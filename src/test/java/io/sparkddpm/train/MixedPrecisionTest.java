@@ -53,10 +53,10 @@ class MixedPrecisionTest {
       float[] bf16 = forward(model, manager, Precision.BF16);
       float[] refFp32 = REF.get("output.fp32").toFloats();
       float[] refBf16 = REF.get("output.bf16").toFloats();
-      double fp32VsTorch = relativeError(fp32, refFp32);
-      double bf16VsFp32 = relativeError(bf16, refFp32);
-      double bf16VsAutocast = relativeError(bf16, refBf16);
-      double autocastVsFp32 = relativeError(refBf16, refFp32);
+      double fp32VsTorch = Reference.relativeError(fp32, refFp32);
+      double bf16VsFp32 = Reference.relativeError(bf16, refFp32);
+      double bf16VsAutocast = Reference.relativeError(bf16, refBf16);
+      double autocastVsFp32 = Reference.relativeError(refBf16, refFp32);
       System.out.printf(
           "forward: fp32 vs torch %.2e, bf16 vs fp32 %.2e, bf16 vs autocast %.2e, autocast vs"
               + " fp32 %.2e%n",
@@ -81,10 +81,10 @@ class MixedPrecisionTest {
       GradientStep.Partial fp32 = step(model, manager, Precision.FP32);
       float[] refBf16 = referenceGradient(model, "bf16");
       float[] refFp32 = referenceGradient(model, "fp32");
-      double fp32VsTorch = relativeError(fp32.gradSum(), refFp32);
-      double bf16VsAutocast = relativeError(bf16.gradSum(), refBf16);
-      double bf16VsFp32 = relativeError(bf16.gradSum(), refFp32);
-      double autocastVsFp32 = relativeError(refBf16, refFp32);
+      double fp32VsTorch = Reference.relativeError(fp32.gradSum(), refFp32);
+      double bf16VsAutocast = Reference.relativeError(bf16.gradSum(), refBf16);
+      double bf16VsFp32 = Reference.relativeError(bf16.gradSum(), refFp32);
+      double autocastVsFp32 = Reference.relativeError(refBf16, refFp32);
       double lossBf16 = REF.get("loss.bf16").toFloats()[0];
       System.out.printf(
           "gradient: fp32 vs torch %.2e, bf16 vs autocast %.2e, bf16 vs fp32 %.2e, autocast vs"
@@ -172,17 +172,5 @@ class MixedPrecisionTest {
     NDArray copy = javaBacked.duplicate();
     javaBacked.close();
     return copy;
-  }
-
-  static double relativeError(float[] actual, float[] expected) {
-    assertEquals(expected.length, actual.length, "lengths");
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < expected.length; i++) {
-      double d = (double) actual[i] - expected[i];
-      diff += d * d;
-      norm += (double) expected[i] * expected[i];
-    }
-    return Math.sqrt(diff / norm);
   }
 }
