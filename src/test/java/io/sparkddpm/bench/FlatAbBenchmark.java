@@ -12,9 +12,9 @@ import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
 import io.sparkddpm.train.GradientStep;
+import io.sparkddpm.train.StepInputs;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.Random;
 
 /**
  * Parameters bound to one flat tensor ({@link FlatParameters}, as the executors' models are)
@@ -36,17 +36,10 @@ public final class FlatAbBenchmark {
       UNet2DModel own = model(manager);
       UNet2DModel flat = model(manager);
       FlatParameters.bind(flat, manager);
-      Random r = new Random(1);
-      float[] x = new float[batch * 1024];
-      float[] eps = new float[batch * 1024];
-      float[] t = new float[batch];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) r.nextGaussian();
-        eps[i] = (float) r.nextGaussian();
-      }
-      for (int i = 0; i < batch; i++) {
-        t[i] = r.nextInt(1000);
-      }
+      StepInputs in = StepInputs.random(batch, 1);
+      float[] x = in.x();
+      float[] eps = in.eps();
+      float[] t = in.t();
       UNet2DModel[] models = {flat, own};
       for (UNet2DModel m : models) { // warm-up of both
         run(m, manager, train, x, eps, t, batch);

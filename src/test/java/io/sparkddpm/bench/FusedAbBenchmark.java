@@ -11,11 +11,11 @@ import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
 import io.sparkddpm.train.GradientStep;
+import io.sparkddpm.train.StepInputs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 
 /**
  * A fused libtorch path against DJL's composed ops, paired in one JVM: the same training step
@@ -48,17 +48,10 @@ public final class FusedAbBenchmark {
     try (NDManager manager = NDManager.newBaseManager()) {
       model.initialize(manager);
       UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
-      Random r = new Random(1);
-      float[] x = new float[batch * 1024];
-      float[] eps = new float[batch * 1024];
-      float[] t = new float[batch];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) r.nextGaussian();
-        eps[i] = (float) r.nextGaussian();
-      }
-      for (int i = 0; i < batch; i++) {
-        t[i] = r.nextInt(1000);
-      }
+      StepInputs in = StepInputs.random(batch, 1);
+      float[] x = in.x();
+      float[] eps = in.eps();
+      float[] t = in.t();
       Runnable step =
           train
               ? () ->

@@ -10,7 +10,7 @@ import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
 import io.sparkddpm.train.GradientStep;
-import java.util.Random;
+import io.sparkddpm.train.StepInputs;
 
 /**
  * Where a training step, or a sampling step, goes: two warm-up steps, then one step under
@@ -33,17 +33,10 @@ public final class ProfileStep {
     try (NDManager manager = NDManager.newBaseManager()) {
       model.initialize(manager);
       UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
-      Random r = new Random(1);
-      float[] x = new float[batch * 1024];
-      float[] eps = new float[batch * 1024];
-      float[] t = new float[batch];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) r.nextGaussian();
-        eps[i] = (float) r.nextGaussian();
-      }
-      for (int i = 0; i < batch; i++) {
-        t[i] = r.nextInt(1000);
-      }
+      StepInputs in = StepInputs.random(batch, 1);
+      float[] x = in.x();
+      float[] eps = in.eps();
+      float[] t = in.t();
       for (int s = 0; s < 3; s++) {
         boolean profiled = s == 2;
         if (profiled) {

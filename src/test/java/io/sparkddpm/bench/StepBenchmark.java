@@ -7,7 +7,7 @@ import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
 import io.sparkddpm.train.GradientStep;
-import java.util.Random;
+import io.sparkddpm.train.StepInputs;
 
 /**
  * Forward+backward time of the tutorial UNet at a batch size, in this JVM, and libtorch's native
@@ -29,17 +29,10 @@ public final class StepBenchmark {
       model.initialize(manager);
       UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
       ParamLayout layout = new ParamLayout(model);
-      Random r = new Random(1);
-      float[] x = new float[batch * 1024];
-      float[] eps = new float[batch * 1024];
-      float[] t = new float[batch];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) r.nextGaussian();
-        eps[i] = (float) r.nextGaussian();
-      }
-      for (int i = 0; i < batch; i++) {
-        t[i] = r.nextInt(1000);
-      }
+      StepInputs in = StepInputs.random(batch, 1);
+      float[] x = in.x();
+      float[] eps = in.eps();
+      float[] t = in.t();
       System.out.printf(
           "tutorial UNet (%d parameters), batch %d, intra-op threads %s%n",
           layout.size(), batch, System.getProperty("ai.djl.pytorch.num_threads", "default"));

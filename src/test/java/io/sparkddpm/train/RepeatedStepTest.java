@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDManager;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,17 +21,10 @@ class RepeatedStepTest {
   void sameStepGivesBitwiseIdenticalGradient() {
     int batch = 6;
     UNet2DModel model = new UNet2DModel(UNetConfig.tutorial());
-    Random r = new Random(3);
-    float[] x = new float[batch * 1024];
-    float[] eps = new float[batch * 1024];
-    float[] t = new float[batch];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) r.nextGaussian();
-      eps[i] = (float) r.nextGaussian();
-    }
-    for (int i = 0; i < batch; i++) {
-      t[i] = r.nextInt(1000);
-    }
+    StepInputs in = StepInputs.random(batch, 3);
+    float[] x = in.x();
+    float[] eps = in.eps();
+    float[] t = in.t();
     try (NDManager manager = NDManager.newBaseManager()) {
       model.initialize(manager);
       UNetWeights.load(model, UNetWeights.torchDefaultInit(model, 0), "init");
