@@ -100,7 +100,7 @@ public final class LeNet extends AbstractBlock {
     }
     NDArray w = param(block, "weight", ps, x, training);
     NDArray b = param(block, "bias", ps, x, training);
-    return block == conv1 || block == conv2
+    return block instanceof Conv2d
         ? Conv2d.conv2d(x, w, b, new Shape(1, 1), new Shape(0, 0), new Shape(1, 1), 1).head()
         : Linear.linear(x, w, b).head();
   }

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
+import io.sparkddpm.model.NoGrad;
 import io.sparkddpm.model.UNet2DModel;
 import io.sparkddpm.model.UNetConfig;
 import io.sparkddpm.model.UNetWeights;
@@ -98,14 +98,11 @@ public final class FusedAbBenchmark {
   }
 
   private static void forward(UNet2DModel model, NDManager parent, float[] x, float[] t, int n) {
-    boolean gradMode = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try (NDManager step = parent.newSubManager()) {
+    try (NoGrad off = NoGrad.enter();
+        NDManager step = parent.newSubManager()) {
       NDArray in = step.create(x, new Shape(n, 1, 32, 32)); // (B, 1, 32, 32)
       NDArray time = step.create(t); // (B,)
       model.forward(new ParameterStore(step, false), new NDList(in, time), false);
-    } finally {
-      JniUtils.setGradMode(gradMode);
     }
   }
 }
